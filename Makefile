@@ -1,0 +1,37 @@
+# Every target bootstraps .venv itself: `make demo` and `make test` work on a fresh clone.
+# The newest installed Python >= 3.11 is used (pyworkforce, a benchmark baseline, needs 3.12+).
+PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bin/python3.13 \
+            $$HOME/.pyenv/versions/3.12*/bin/python3.12 python3.11 python3; do \
+            if $$p -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then echo $$p; break; fi; done)
+VENV := .venv
+BIN := $(VENV)/bin
+TIME_LIMIT ?= 20
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Python 3.11+ not found"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/wfm solve instances/demo-small.json --time-limit $(TIME_LIMIT) -o out/demo-small.schedule.json
+	$(BIN)/wfm validate instances/demo-small.json out/demo-small.schedule.json
+
+test: $(VENV)/.installed
+	$(BIN)/ruff check optimizer service tests benchmarks
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check optimizer service tests benchmarks
+	$(BIN)/ruff format --check optimizer service tests benchmarks
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/run_core.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache

@@ -1,0 +1,612 @@
+"""The instance format: everything a solve needs, as pydantic v2 models read from JSON.
+
+Time conventions (the validator and the model both rely on them):
+
+* All times are local wall-clock times in `horizon.timezone`; days are 24 h long (daylight-saving
+  transitions are not modelled).
+* Every duration, offset, start step and earliest start is a multiple of
+  `horizon.interval_minutes`, so a shift, a break or an activity covers whole intervals.
+* A shift belongs to the date on which it starts. It may cross midnight and may end after the
+  horizon; time after the horizon end is paid but covers no demand.
+* Demand exists for the intervals of the horizon only.
+
+Structural checks (types, ranges) are pydantic's; checks that need the whole instance (unknown
+references, impossible windows, demand of the wrong length) live in `reference_errors` and are
+run by `parse_instance`, which raises `InstanceError` with one `FieldIssue` per problem, each
+naming its field path: ``agents[12].contract: unknown contract 'ft40'``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from optimizer.domain.ids import (
+    Identifier,
+    NonNegInt,
+    PositiveInt,
+    TimeOfDay,
+    Weight,
+    time_of_day_minutes,
+)
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+SoftContractRule = Literal[
+    "min_paid_minutes",
+    "max_paid_minutes",
+    "min_working_days",
+    "max_working_days",
+    "max_working_weekends",
+    "max_start_variation_minutes",
+]
+"""Contract rules that an instance may make soft. Penalty per unit of violation: per minute for
+the minute rules, per day for the day rules, per weekend for the weekend rule."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Horizon(_Strict):
+    """The planning period: `days` whole days from `start_date`, cut into equal intervals."""
+
+    start_date: dt.date
+    days: int = Field(ge=1, le=62)
+    interval_minutes: Literal[5, 10, 15, 30, 60] = 15
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone '{value}'") from exc
+        return value
+
+    @property
+    def intervals_per_day(self) -> int:
+        return 1440 // self.interval_minutes
+
+    @property
+    def num_intervals(self) -> int:
+        return self.days * self.intervals_per_day
+
+    @property
+    def minutes(self) -> int:
+        return self.days * 1440
+
+    def date_of_day(self, day: int) -> dt.date:
+        return self.start_date + dt.timedelta(days=day)
+
+    def day_of_date(self, date: dt.date) -> int:
+        return (date - self.start_date).days
+
+    def weekday_of_day(self, day: int) -> Weekday:
+        return WEEKDAYS[self.date_of_day(day).weekday()]  # type: ignore[return-value]
+
+
+class Skill(_Strict):
+    """A queue or channel that agents serve. Optional per-skill overrides of the coverage weights."""
+
+    id: Identifier
+    name: str = ""
+    channel: Literal["voice", "chat", "email", "backoffice", "other"] = "voice"
+    concurrency: PositiveInt = Field(default=1, description="Contacts an agent handles at once (chat).")
+    under_staffing_weights: list[Weight] | None = Field(
+        default=None,
+        min_length=1,
+        description="Overrides `weights.under_staffing` for this skill.",
+    )
+    over_staffing_weight: Weight | None = Field(
+        default=None, description="Overrides `weights.over_staffing` for this skill."
+    )
+
+
+class SkillDemand(_Strict):
+    """Required agents of one skill, one number per interval of the horizon."""
+
+    skill: Identifier
+    required: list[NonNegInt]
+
+
+class ShiftDemand(_Strict):
+    """Cover per shift type and day (as in hospital rostering): how many shifts of `template`
+    should start on `date`. Soft: each missing shift costs `under_weight`, each extra one
+    `over_weight`."""
+
+    date: dt.date
+    template: Identifier
+    required: NonNegInt
+    under_weight: Weight = 100
+    over_weight: Weight = 1
+
+
+class BreakRule(_Strict):
+    """One break or lunch of a shift. Its start lies `earliest_offset_minutes` to
+    `latest_offset_minutes` after the shift start (inclusive, on the interval grid). It applies to
+    shifts of at least `min_shift_minutes`."""
+
+    name: Identifier
+    duration_minutes: PositiveInt
+    paid: bool = False
+    earliest_offset_minutes: NonNegInt
+    latest_offset_minutes: NonNegInt
+    min_shift_minutes: NonNegInt = 0
+
+
+class ShiftTemplate(_Strict):
+    """A family of shifts: start between `earliest_start` and `latest_start` (times of day, both
+    inclusive) every `start_step_minutes`, one of `lengths_minutes` long, on `days` (all when
+    omitted). Breaks are placed in the order listed, with at least
+    `min_work_between_breaks_minutes` of work between two breaks."""
+
+    id: Identifier
+    name: str = ""
+    earliest_start: TimeOfDay
+    latest_start: TimeOfDay
+    start_step_minutes: PositiveInt = 15
+    lengths_minutes: list[PositiveInt] = Field(min_length=1)
+    days: list[Weekday] | None = None
+    cost_per_shift: float = Field(default=0.0, ge=0)
+    breaks: list[BreakRule] = Field(default_factory=list)
+    min_work_between_breaks_minutes: NonNegInt = 0
+
+    @property
+    def earliest_start_minute(self) -> int:
+        return time_of_day_minutes(self.earliest_start)
+
+    @property
+    def latest_start_minute(self) -> int:
+        return time_of_day_minutes(self.latest_start)
+
+    def start_minutes_of_day(self) -> list[int]:
+        """Allowed start times, as minutes after midnight."""
+        return list(
+            range(self.earliest_start_minute, self.latest_start_minute + 1, self.start_step_minutes)
+        )
+
+    def allowed_on(self, weekday: Weekday) -> bool:
+        return self.days is None or weekday in self.days
+
+    def breaks_for_length(self, length_minutes: int) -> list[BreakRule]:
+        """The break rules that apply to a shift of this length, in placement order."""
+        return [rule for rule in self.breaks if length_minutes >= rule.min_shift_minutes]
+
+    def paid_minutes(self, length_minutes: int) -> int:
+        unpaid = sum(r.duration_minutes for r in self.breaks_for_length(length_minutes) if not r.paid)
+        return length_minutes - unpaid
+
+
+class Contract(_Strict):
+    """Labor rules for the agents on this contract, over the whole horizon.
+
+    Rules are hard unless listed in `soft` with a weight (see `SoftContractRule` for which can be).
+    A working day is a date on which a shift starts. A weekend is a Saturday and the Sunday after
+    it inside the horizon; it is worked when a shift starts on either. Rest is measured from the
+    end of one shift to the start of the next. A run of days off counts towards
+    `min_consecutive_days_off` only when it lies between two working days.
+    """
+
+    id: Identifier
+    name: str = ""
+    min_paid_minutes: NonNegInt = 0
+    max_paid_minutes: NonNegInt | None = None
+    min_working_days: NonNegInt = 0
+    max_working_days: NonNegInt | None = None
+    max_consecutive_working_days: PositiveInt | None = None
+    min_consecutive_days_off: NonNegInt = 0
+    min_rest_minutes: NonNegInt = 0
+    max_working_weekends: NonNegInt | None = None
+    max_shifts_per_template: dict[Identifier, NonNegInt] = Field(default_factory=dict)
+    forbidden_successions: list[tuple[Identifier, Identifier]] = Field(
+        default_factory=list,
+        description="(a, b): a shift of template a must not be followed by b on the next day.",
+    )
+    max_start_variation_minutes: NonNegInt | None = Field(
+        default=None,
+        description="Start-time stability: latest minus earliest start time of day over the "
+        "agent's working days.",
+    )
+    allowed_templates: list[Identifier] | None = None
+    soft: dict[SoftContractRule, Weight] = Field(default_factory=dict)
+
+    def is_soft(self, rule: SoftContractRule) -> bool:
+        return rule in self.soft
+
+
+class AgentSkill(_Strict):
+    skill: Identifier
+    priority: PositiveInt = Field(default=1, description="1 is the primary skill.")
+
+
+class TimeWindow(_Strict):
+    """A half-open window [start, end) of local date-times."""
+
+    start: dt.datetime
+    end: dt.datetime
+
+
+class Lock(_Strict):
+    """A fixed decision for one agent and date: a day off (`off`), or a shift of `template`
+    starting at `start` (and `length_minutes` long, when given). Breaks stay free."""
+
+    date: dt.date
+    off: bool = False
+    template: Identifier | None = None
+    start: TimeOfDay | None = None
+    length_minutes: PositiveInt | None = None
+
+
+class StartWindowPreference(_Strict):
+    """The agent prefers shifts starting between these times of day (inclusive)."""
+
+    earliest: TimeOfDay
+    latest: TimeOfDay
+    weight: Weight = 1
+
+
+class DayOffPreference(_Strict):
+    date: dt.date
+    weight: Weight = 1
+
+
+class ShiftRequest(_Strict):
+    """A request to work (`on`) or not work (`on=False`) on a date, optionally on one template."""
+
+    date: dt.date
+    template: Identifier | None = None
+    on: bool = True
+    weight: Weight = 1
+
+
+class Preferences(_Strict):
+    start_window: StartWindowPreference | None = None
+    days_off: list[DayOffPreference] = Field(default_factory=list)
+    shift_requests: list[ShiftRequest] = Field(default_factory=list)
+
+
+class Agent(_Strict):
+    """A named agent. `availability`, when given, is where shifts may lie (each shift entirely
+    inside one window); `time_off` windows must not overlap any shift."""
+
+    id: Identifier
+    name: str = ""
+    contract: Identifier
+    skills: list[AgentSkill] = Field(min_length=1)
+    cost_per_hour: float = Field(default=0.0, ge=0)
+    availability: list[TimeWindow] | None = None
+    time_off: list[TimeWindow] = Field(default_factory=list)
+    locks: list[Lock] = Field(default_factory=list)
+    preferences: Preferences = Field(default_factory=Preferences)
+
+    @property
+    def skill_ids(self) -> tuple[str, ...]:
+        return tuple(s.skill for s in self.skills)
+
+
+class Weights(_Strict):
+    """Objective weights; the objective is a sum of integer terms (see `optimizer.domain.schedule`)."""
+
+    under_staffing: list[Weight] = Field(
+        default_factory=lambda: [100, 150, 225, 350],
+        min_length=1,
+        description="Cost of the k-th missing agent in an interval; the last value repeats. "
+        "Should be non-decreasing.",
+    )
+    over_staffing: Weight = 10
+    labor_cost: float = Field(default=1.0, ge=0, description="Multiplier on the money cost of shifts.")
+    preferences: Weight = Field(default=1, description="Multiplier on the preference weights.")
+    fairness: Weight = Field(
+        default=0, description="Per minute of spread (max - min paid minutes) within a contract."
+    )
+    shift_patterns: Weight = Field(
+        default=0, description="Per distinct (template, start time of day, length) used."
+    )
+
+    @field_validator("under_staffing")
+    @classmethod
+    def _non_decreasing(cls, value: list[int]) -> list[int]:
+        if any(b < a for a, b in zip(value, value[1:], strict=False)):
+            raise ValueError("must be non-decreasing (the k-th missing agent costs at least the (k-1)-th)")
+        return value
+
+
+class SolverSettings(_Strict):
+    time_limit_s: float = Field(default=60.0, gt=0, le=86_400)
+    workers: int = Field(default=2, ge=1, le=64)
+    seed: int = Field(default=0, ge=0)
+    relative_gap: float = Field(default=0.0, ge=0, le=1)
+    log: bool = False
+    use_hints: bool = True
+    strategy: Literal["auto", "monolithic", "lns"] = Field(
+        default="auto",
+        description="'monolithic' solves one CP-SAT model; 'lns' builds a schedule agent batch by "
+        "agent batch, then improves it by large-neighbourhood search; 'auto' picks by size.",
+    )
+    parameters: dict[str, Any] = Field(
+        default_factory=dict, description="Extra CP-SAT parameters (SatParameters field names)."
+    )
+
+    @field_validator("parameters")
+    @classmethod
+    def _known_parameters(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from ortools.sat import sat_parameters_pb2  # local import: domain stays light to import
+
+        known = sat_parameters_pb2.SatParameters.DESCRIPTOR.fields_by_name
+        unknown = sorted(set(value) - set(known))
+        if unknown:
+            raise ValueError(f"unknown CP-SAT parameter(s): {', '.join(unknown)}")
+        return value
+
+
+class Instance(_Strict):
+    name: Identifier
+    description: str = ""
+    horizon: Horizon
+    skills: list[Skill] = Field(min_length=1)
+    demand: list[SkillDemand] = Field(default_factory=list)
+    shift_demand: list[ShiftDemand] = Field(default_factory=list)
+    templates: list[ShiftTemplate] = Field(min_length=1)
+    contracts: list[Contract] = Field(min_length=1)
+    agents: list[Agent] = Field(default_factory=list)
+    weights: Weights = Field(default_factory=Weights)
+    solver: SolverSettings = Field(default_factory=SolverSettings)
+
+    def skill(self, skill_id: str) -> Skill:
+        return next(s for s in self.skills if s.id == skill_id)
+
+    def template(self, template_id: str) -> ShiftTemplate:
+        return next(t for t in self.templates if t.id == template_id)
+
+    def contract(self, contract_id: str) -> Contract:
+        return next(c for c in self.contracts if c.id == contract_id)
+
+    def contract_of(self, agent: Agent) -> Contract:
+        return self.contract(agent.contract)
+
+    def required(self, skill_id: str) -> list[int]:
+        """Required agents per interval (zeros when the skill has no demand row)."""
+        for row in self.demand:
+            if row.skill == skill_id:
+                return list(row.required)
+        return [0] * self.horizon.num_intervals
+
+    def under_weights(self, skill_id: str) -> list[int]:
+        return list(self.skill(skill_id).under_staffing_weights or self.weights.under_staffing)
+
+    def over_weight(self, skill_id: str) -> int:
+        weight = self.skill(skill_id).over_staffing_weight
+        return self.weights.over_staffing if weight is None else weight
+
+    def templates_for(self, agent: Agent) -> list[ShiftTemplate]:
+        allowed = self.contract_of(agent).allowed_templates
+        return [t for t in self.templates if allowed is None or t.id in allowed]
+
+
+# --------------------------------------------------------------------------------------------
+# Errors with field paths
+
+
+class FieldIssue(BaseModel):
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}" if self.path else self.reason
+
+
+class InstanceError(ValueError):
+    """An instance that cannot be solved as written; `issues` name each field and the reason."""
+
+    def __init__(self, issues: list[FieldIssue]) -> None:
+        self.issues = issues
+        super().__init__("\n".join(str(i) for i in issues))
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def issues_from_pydantic(error: ValidationError) -> list[FieldIssue]:
+    issues = []
+    for item in error.errors(include_url=False):
+        reason = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            reason = "unknown field"
+        issues.append(FieldIssue(path=_path(tuple(item["loc"])), reason=reason))
+    return issues
+
+
+def parse_instance(data: Any) -> Instance:
+    """Validate raw JSON data into an `Instance`, structurally and across references."""
+    try:
+        instance = Instance.model_validate(data)
+    except ValidationError as exc:
+        raise InstanceError(issues_from_pydantic(exc)) from None
+    issues = list(reference_errors(instance))
+    if issues:
+        raise InstanceError(issues)
+    return instance
+
+
+def reference_errors(inst: Instance) -> Iterator[FieldIssue]:  # noqa: C901 - a flat list of checks
+    """Every cross-field problem, each with its field path."""
+    step = inst.horizon.interval_minutes
+    first_date = inst.horizon.start_date
+    last_date = inst.horizon.date_of_day(inst.horizon.days - 1)
+
+    def issue(path: str, reason: str) -> FieldIssue:
+        return FieldIssue(path=path, reason=reason)
+
+    def on_grid(path: str, minutes: int) -> Iterator[FieldIssue]:
+        if minutes % step:
+            yield issue(path, f"{minutes} is not a multiple of the interval length ({step} min)")
+
+    def in_horizon(path: str, date: dt.date) -> Iterator[FieldIssue]:
+        if not first_date <= date <= last_date:
+            yield issue(path, f"date {date} is outside the horizon {first_date}..{last_date}")
+
+    for kind, items in (("skills", inst.skills), ("templates", inst.templates),
+                        ("contracts", inst.contracts), ("agents", inst.agents)):
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item.id in seen:
+                yield issue(f"{kind}[{i}].id", f"duplicate id '{item.id}'")
+            seen.add(item.id)
+
+    skill_ids = {s.id for s in inst.skills}
+    template_ids = {t.id for t in inst.templates}
+    contract_ids = {c.id for c in inst.contracts}
+
+    demanded: set[str] = set()
+    for i, row in enumerate(inst.demand):
+        if row.skill not in skill_ids:
+            yield issue(f"demand[{i}].skill", f"unknown skill '{row.skill}'")
+        if row.skill in demanded:
+            yield issue(f"demand[{i}].skill", f"demand for skill '{row.skill}' is given twice")
+        demanded.add(row.skill)
+        if len(row.required) != inst.horizon.num_intervals:
+            yield issue(
+                f"demand[{i}].required",
+                f"has {len(row.required)} values; the horizon has {inst.horizon.num_intervals} "
+                f"intervals ({inst.horizon.days} days of {inst.horizon.intervals_per_day})",
+            )
+
+    for i, row in enumerate(inst.shift_demand):
+        if row.template not in template_ids:
+            yield issue(f"shift_demand[{i}].template", f"unknown template '{row.template}'")
+        yield from in_horizon(f"shift_demand[{i}].date", row.date)
+
+    for i, t in enumerate(inst.templates):
+        p = f"templates[{i}]"
+        if t.latest_start_minute < t.earliest_start_minute:
+            yield issue(f"{p}.latest_start", f"{t.latest_start} is before earliest_start {t.earliest_start}")
+        yield from on_grid(f"{p}.earliest_start", t.earliest_start_minute)
+        yield from on_grid(f"{p}.start_step_minutes", t.start_step_minutes)
+        yield from on_grid(f"{p}.min_work_between_breaks_minutes", t.min_work_between_breaks_minutes)
+        for j, length in enumerate(t.lengths_minutes):
+            yield from on_grid(f"{p}.lengths_minutes[{j}]", length)
+            if length > 1440:
+                yield issue(f"{p}.lengths_minutes[{j}]", "a shift cannot be longer than 24 hours")
+        names: set[str] = set()
+        for j, rule in enumerate(t.breaks):
+            q = f"{p}.breaks[{j}]"
+            if rule.name in names:
+                yield issue(f"{q}.name", f"duplicate break name '{rule.name}'")
+            names.add(rule.name)
+            yield from on_grid(f"{q}.duration_minutes", rule.duration_minutes)
+            yield from on_grid(f"{q}.earliest_offset_minutes", rule.earliest_offset_minutes)
+            yield from on_grid(f"{q}.latest_offset_minutes", rule.latest_offset_minutes)
+            if rule.latest_offset_minutes < rule.earliest_offset_minutes:
+                yield issue(f"{q}.latest_offset_minutes", "is before earliest_offset_minutes")
+            for length in t.lengths_minutes:
+                if length < rule.min_shift_minutes:
+                    continue
+                if rule.earliest_offset_minutes + rule.duration_minutes > length:
+                    yield issue(
+                        f"{q}.earliest_offset_minutes",
+                        f"the break cannot end inside a {length}-minute shift",
+                    )
+        for length in t.lengths_minutes:
+            if not _breaks_fit(t, length):
+                yield issue(
+                    f"{p}.breaks",
+                    f"the breaks cannot all be placed in a {length}-minute shift with "
+                    f"{t.min_work_between_breaks_minutes} minutes of work between them",
+                )
+
+    for i, c in enumerate(inst.contracts):
+        p = f"contracts[{i}]"
+        if c.max_paid_minutes is not None and c.max_paid_minutes < c.min_paid_minutes:
+            yield issue(f"{p}.max_paid_minutes", "is below min_paid_minutes")
+        if c.max_working_days is not None and c.max_working_days < c.min_working_days:
+            yield issue(f"{p}.max_working_days", "is below min_working_days")
+        if c.min_working_days > inst.horizon.days:
+            yield issue(f"{p}.min_working_days", f"exceeds the {inst.horizon.days} days of the horizon")
+        for tid in c.max_shifts_per_template:
+            if tid not in template_ids:
+                yield issue(f"{p}.max_shifts_per_template", f"unknown template '{tid}'")
+        for j, pair in enumerate(c.forbidden_successions):
+            for k, tid in enumerate(pair):
+                if tid not in template_ids:
+                    yield issue(f"{p}.forbidden_successions[{j}][{k}]", f"unknown template '{tid}'")
+        for j, tid in enumerate(c.allowed_templates or []):
+            if tid not in template_ids:
+                yield issue(f"{p}.allowed_templates[{j}]", f"unknown template '{tid}'")
+
+    for i, a in enumerate(inst.agents):
+        p = f"agents[{i}]"
+        if a.contract not in contract_ids:
+            yield issue(f"{p}.contract", f"unknown contract '{a.contract}'")
+        for j, s in enumerate(a.skills):
+            if s.skill not in skill_ids:
+                yield issue(f"{p}.skills[{j}].skill", f"unknown skill '{s.skill}'")
+        if len(set(a.skill_ids)) != len(a.skill_ids):
+            yield issue(f"{p}.skills", "lists a skill twice")
+        for field, windows in (("availability", a.availability or []), ("time_off", a.time_off)):
+            for j, w in enumerate(windows):
+                if w.end <= w.start:
+                    yield issue(f"{p}.{field}[{j}].end", f"{w.end} is not after start {w.start}")
+                if w.start.tzinfo is not None or w.end.tzinfo is not None:
+                    yield issue(f"{p}.{field}[{j}]", "use local date-times without a UTC offset")
+        lock_dates: set[dt.date] = set()
+        for j, lock in enumerate(a.locks):
+            q = f"{p}.locks[{j}]"
+            yield from in_horizon(f"{q}.date", lock.date)
+            if lock.date in lock_dates:
+                yield issue(f"{q}.date", f"a second lock for {lock.date}")
+            lock_dates.add(lock.date)
+            if lock.off:
+                if lock.template or lock.start or lock.length_minutes:
+                    yield issue(q, "a day-off lock cannot also name a shift")
+                continue
+            if lock.template is None or lock.start is None:
+                yield issue(q, "a shift lock needs a template and a start (or off: true)")
+                continue
+            if lock.template not in template_ids:
+                yield issue(f"{q}.template", f"unknown template '{lock.template}'")
+                continue
+            t = inst.template(lock.template)
+            if time_of_day_minutes(lock.start) not in t.start_minutes_of_day():
+                yield issue(f"{q}.start", f"{lock.start} is not an allowed start of template '{t.id}'")
+            if lock.length_minutes is not None and lock.length_minutes not in t.lengths_minutes:
+                yield issue(
+                    f"{q}.length_minutes",
+                    f"{lock.length_minutes} is not an allowed length of template '{t.id}'",
+                )
+        prefs = a.preferences
+        if prefs.start_window is not None:
+            sw = prefs.start_window
+            if time_of_day_minutes(sw.latest) < time_of_day_minutes(sw.earliest):
+                yield issue(f"{p}.preferences.start_window.latest", "is before earliest")
+        for j, d in enumerate(prefs.days_off):
+            yield from in_horizon(f"{p}.preferences.days_off[{j}].date", d.date)
+        for j, r in enumerate(prefs.shift_requests):
+            yield from in_horizon(f"{p}.preferences.shift_requests[{j}].date", r.date)
+            if r.template is not None and r.template not in template_ids:
+                yield issue(f"{p}.preferences.shift_requests[{j}].template", f"unknown template '{r.template}'")
+
+
+def _breaks_fit(template: ShiftTemplate, length: int) -> bool:
+    """Whether the earliest placement of every break, in order, fits the shift."""
+    cursor = 0
+    for k, rule in enumerate(template.breaks_for_length(length)):
+        gap = template.min_work_between_breaks_minutes if k else 0
+        start = max(rule.earliest_offset_minutes, cursor + gap)
+        if start > rule.latest_offset_minutes or start + rule.duration_minutes > length:
+            return False
+        cursor = start + rule.duration_minutes
+    return True

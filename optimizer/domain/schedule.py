@@ -1,0 +1,162 @@
+"""What a solve returns: the schedule, coverage, KPIs, violations and the solve statistics.
+
+The objective is the sum of these integer terms (names as in `SolveResult.terms`); the model and
+the independent validator each compute them, and must agree exactly.
+
+* ``under_staffing``: for each skill and interval of the horizon, with shortfall
+  s = max(0, required - scheduled), the sum of the first s entries of the skill's
+  under-staffing weights (the last entry repeats).
+* ``over_staffing``: for each skill and interval, max(0, scheduled - required) times the skill's
+  over-staffing weight.
+* ``labor_cost``: for each shift, ``round(weights.labor_cost * (paid_minutes * cost_per_hour / 60
+  + template.cost_per_shift))`` with the agent's cost per hour (Python's round).
+* ``preferences``: ``weights.preferences`` times the weight of each preference not honored: a
+  worked day whose start time of day is outside the start window, a worked preferred day off, a
+  shift request not met (on: no shift that date, of that template if named; off: a shift that
+  date, of that template if named).
+* ``fairness``: ``weights.fairness`` times, per contract with two or more agents, the spread
+  (max - min) of the agents' paid minutes.
+* ``shift_patterns``: ``weights.shift_patterns`` times the number of distinct
+  (template, start time of day, length) used.
+* ``shift_demand``: per shift-demand row, under_weight per missing and over_weight per extra
+  shift of that template starting that date.
+* ``contract_soft``: per soft contract rule, its weight times the violation (minutes, days or
+  weekends beyond the bound; minutes beyond the start-variation bound).
+
+An agent counts for a skill in an interval when a shift covers the whole interval, no break
+does, and the agent serves that skill then: single-skill agents always serve their skill;
+multi-skill agents serve the skill of the activity covering the interval.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Status = Literal["optimal", "feasible", "infeasible", "unknown", "invalid"]
+
+OBJECTIVE_TERMS = (
+    "under_staffing",
+    "over_staffing",
+    "labor_cost",
+    "preferences",
+    "fairness",
+    "shift_patterns",
+    "shift_demand",
+    "contract_soft",
+)
+
+
+class BreakSlot(BaseModel):
+    name: str
+    start: dt.datetime
+    end: dt.datetime
+    paid: bool
+
+
+class Activity(BaseModel):
+    skill: str
+    start: dt.datetime
+    end: dt.datetime
+
+
+class Assignment(BaseModel):
+    agent_id: str
+    date: dt.date
+    start: dt.datetime
+    end: dt.datetime
+    template_id: str
+    paid_minutes: int = Field(description="Shift length minus unpaid breaks (informative).")
+    breaks: list[BreakSlot] = Field(default_factory=list)
+    activities: list[Activity] = Field(
+        default_factory=list, description="Which skill each worked stretch serves (multi-skill agents)."
+    )
+
+
+class CoverageRow(BaseModel):
+    skill: str
+    interval_start: dt.datetime
+    required: int
+    scheduled: int
+
+
+class Kpis(BaseModel):
+    required_agent_hours: float = 0.0
+    under_staffed_agent_hours: float = 0.0
+    over_staffed_agent_hours: float = 0.0
+    coverage_pct: float = Field(
+        default=100.0, description="Share of required agent-hours that are scheduled (capped per interval)."
+    )
+    paid_hours: float = 0.0
+    labor_cost: float = Field(default=0.0, description="Money cost of shifts (unweighted).")
+    shifts: int = 0
+    preferences_total: int = 0
+    preferences_honored: int = 0
+    hours_per_agent_min: float = 0.0
+    hours_per_agent_max: float = 0.0
+    hours_per_agent_spread: float = 0.0
+
+
+class Violation(BaseModel):
+    rule: str
+    agent_id: str | None = None
+    start: dt.datetime | None = None
+    message: str
+    penalty: int = 0
+
+
+class AnonymousPattern(BaseModel):
+    """Anonymous mode: how many agents of a skill group work this shift on this date."""
+
+    skill_group: list[str]
+    date: dt.date
+    template_id: str
+    start: dt.datetime
+    end: dt.datetime
+    count: int
+    breaks: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="Per break name: start time (HH:MM) -> number of agents."
+    )
+
+
+class SolveStats(BaseModel):
+    strategy: str = ""
+    workers: int = 0
+    seed: int = 0
+    time_limit_s: float = 0.0
+    build_time_s: float = 0.0
+    time_to_first_s: float | None = None
+    anonymous_time_s: float = 0.0
+    lns_iterations: int = 0
+    variables: int = 0
+    constraints: int = 0
+    ortools_version: str = ""
+    progress: list[list[float]] = Field(
+        default_factory=list, description="[elapsed_s, objective, bound] at each improvement."
+    )
+
+
+class SolveResult(BaseModel):
+    instance: str
+    status: Status
+    objective: int | None = None
+    best_bound: float | None = None
+    gap: float | None = None
+    anonymous_bound: float | None = Field(
+        default=None,
+        description="Lower bound on under_staffing + over_staffing + labor_cost + shift_demand, "
+        "from the anonymous (no named agents) model.",
+    )
+    wall_time_s: float = 0.0
+    terms: dict[str, int] = Field(default_factory=dict)
+    assignments: list[Assignment] = Field(default_factory=list)
+    coverage: list[CoverageRow] = Field(default_factory=list)
+    kpis: Kpis = Field(default_factory=Kpis)
+    violations: list[Violation] = Field(default_factory=list)
+    explanation: list[str] = Field(
+        default_factory=list, description="When infeasible: which rules conflict, in planner words."
+    )
+    anonymous: list[AnonymousPattern] = Field(default_factory=list)
+    stats: SolveStats = Field(default_factory=SolveStats)

@@ -1,0 +1,1 @@
+"""FastAPI service (see issue 5); the library never imports it."""
