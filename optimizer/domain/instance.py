@@ -34,8 +34,8 @@ from optimizer.domain.ids import (
     time_of_day_minutes,
 )
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 SoftContractRule = Literal[
     "min_paid_minutes",
@@ -89,7 +89,7 @@ class Horizon(_Strict):
         return (date - self.start_date).days
 
     def weekday_of_day(self, day: int) -> Weekday:
-        return WEEKDAYS[self.date_of_day(day).weekday()]  # type: ignore[return-value]
+        return WEEKDAYS[self.date_of_day(day).weekday()]
 
 
 class Skill(_Strict):
@@ -130,8 +130,9 @@ class ShiftDemand(_Strict):
 
 class BreakRule(_Strict):
     """One break or lunch of a shift. Its start lies `earliest_offset_minutes` to
-    `latest_offset_minutes` after the shift start (inclusive, on the interval grid). It applies to
-    shifts of at least `min_shift_minutes`."""
+    `latest_offset_minutes` after the shift start (inclusive, on the interval grid), and it ends
+    inside the shift (for short shifts that cuts the window). It applies to shifts of at least
+    `min_shift_minutes`."""
 
     name: Identifier
     duration_minutes: PositiveInt
@@ -189,7 +190,8 @@ class Contract(_Strict):
 
     Rules are hard unless listed in `soft` with a weight (see `SoftContractRule` for which can be).
     A working day is a date on which a shift starts. A weekend is a Saturday and the Sunday after
-    it inside the horizon; it is worked when a shift starts on either. Rest is measured from the
+    it inside the horizon (a lone Sunday on the first day or a lone Saturday on the last day is a
+    weekend too); it is worked when a shift starts on either. Rest is measured from the
     end of one shift to the start of the next. A run of days off counts towards
     `min_consecutive_days_off` only when it lies between two working days.
     """
@@ -234,8 +236,8 @@ class TimeWindow(_Strict):
 
 
 class Lock(_Strict):
-    """A fixed decision for one agent and date: a day off (`off`), or a shift of `template`
-    starting at `start` (and `length_minutes` long, when given). Breaks stay free."""
+    """A fixed decision for one agent and date: a day off (`off`), or the agent works a shift of
+    `template` starting at `start` (and `length_minutes` long, when given). Breaks stay free."""
 
     date: dt.date
     off: bool = False
@@ -274,7 +276,8 @@ class Preferences(_Strict):
 
 class Agent(_Strict):
     """A named agent. `availability`, when given, is where shifts may lie (each shift entirely
-    inside one window); `time_off` windows must not overlap any shift."""
+    inside one window; an empty list means never available, omitted means always); `time_off`
+    windows must not overlap any shift."""
 
     id: Identifier
     name: str = ""
@@ -337,7 +340,8 @@ class SolverSettings(_Strict):
     @field_validator("parameters")
     @classmethod
     def _known_parameters(cls, value: dict[str, Any]) -> dict[str, Any]:
-        from ortools.sat import sat_parameters_pb2  # local import: domain stays light to import
+        # Imported only when parameters are given, so the domain stays importable without ortools.
+        from ortools.sat import sat_parameters_pb2
 
         known = sat_parameters_pb2.SatParameters.DESCRIPTOR.fields_by_name
         unknown = sorted(set(value) - set(known))

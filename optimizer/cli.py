@@ -1,0 +1,191 @@
+"""`wfm`: the command line. Thin: parse arguments, call the library, print.
+
+Exit codes: 0 success; 1 validation failed (`wfm validate`); 2 bad input (the message names the
+field and the reason); 3 infeasible; 4 no schedule found in the time limit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from optimizer.domain.instance import Instance, InstanceError, SolverSettings
+from optimizer.domain.schedule import SolveResult
+from optimizer.io import load_instance, load_result, write_json
+from optimizer.solve.progress import ProgressEvent
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Contact-center schedule optimization engine (CP-SAT).")
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+EXIT_INVALID, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_UNKNOWN = 1, 2, 3, 4
+
+
+def _bad_input(error: InstanceError, source: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {source} is not a valid input:")
+    for issue in error.issues:
+        err.print(f"  {issue}", markup=False)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def _load(path: Path) -> Instance:
+    try:
+        return load_instance(path)
+    except InstanceError as exc:
+        raise _bad_input(exc, str(path)) from None
+
+
+def _settings(instance: Instance, **overrides: object) -> SolverSettings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return SolverSettings.model_validate({**instance.solver.model_dump(), **values})
+    except Exception as exc:  # pydantic.ValidationError: report like an instance error
+        from pydantic import ValidationError
+
+        from optimizer.domain.instance import issues_from_pydantic
+
+        if isinstance(exc, ValidationError):
+            raise _bad_input(InstanceError(issues_from_pydantic(exc)), "the solver settings") from None
+        raise
+
+
+class ProgressPrinter:
+    """One line per new best schedule (marked H when the objective improves), throttled."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.last_print = 0.0
+        self.best: float | None = None
+
+    def __call__(self, event: ProgressEvent) -> None:
+        now = time.perf_counter()
+        if event.objective is None:
+            self.console.print(f"{event.elapsed_s:7.1f}s  {event.phase:<10} {event.message}")
+            return
+        improved = self.best is None or event.objective < self.best
+        self.best = event.objective if improved else self.best
+        if not improved or (now - self.last_print < 0.5 and event.phase == "improve"):
+            return
+        self.last_print = now
+        gap = "-" if event.gap is None else f"{100 * event.gap:6.2f}%"
+        bound = "-" if event.bound is None else f"{event.bound:,.0f}"
+        self.console.print(
+            f"{event.elapsed_s:7.1f}s  {event.phase:<10} H  objective {event.objective:>14,.0f}"
+            f"   bound {bound:>14}   gap {gap}"
+        )
+
+
+@app.command()
+def solve(
+    instance_path: Annotated[Path, typer.Argument(metavar="INSTANCE", help="Instance JSON file.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the schedule JSON here.")] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds (default: the instance's).")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="CP-SAT workers; 1 is deterministic.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    strategy: Annotated[str | None, typer.Option("--strategy", help="auto, monolithic or lns.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log model building and search.")] = False,
+) -> None:
+    """Solve an instance: shifts, breaks and skills for every agent."""
+    if verbose:
+        logging.basicConfig(level=logging.DEBUG, format="%(asctime)s %(name)s %(message)s")
+    from optimizer.solve.solver import solve as run
+
+    instance = _load(instance_path)
+    settings = _settings(instance, time_limit_s=time_limit, workers=workers, seed=seed, strategy=strategy)
+    out.print(f"solving {instance.name}: {len(instance.agents)} agents, {len(instance.skills)} skill(s), "
+              f"{instance.horizon.days} days of {instance.horizon.interval_minutes}-minute intervals; "
+              f"time limit {settings.time_limit_s:g} s, {settings.workers} worker(s)")
+    result = run(instance, settings, on_progress=None if quiet else ProgressPrinter(out))
+    if output is not None:
+        write_json(result, output)
+    from optimizer.summary import summary
+
+    out.print()
+    out.print(summary(result), markup=False)
+    if output is not None:
+        out.print(f"\nschedule written to {output}")
+    if result.status == "infeasible":
+        raise typer.Exit(EXIT_INFEASIBLE)
+    if result.status == "unknown":
+        raise typer.Exit(EXIT_UNKNOWN)
+
+
+@app.command()
+def validate(
+    instance_path: Annotated[Path, typer.Argument(metavar="INSTANCE")],
+    schedule_path: Annotated[Path, typer.Argument(metavar="SCHEDULE")],
+) -> None:
+    """Check a schedule independently: every hard rule, coverage and the objective, recomputed."""
+    from optimizer.validate import format_report
+    from optimizer.validate import validate as check
+
+    instance = _load(instance_path)
+    try:
+        result = load_result(schedule_path)
+    except InstanceError as exc:
+        raise _bad_input(exc, str(schedule_path)) from None
+    report = check(instance, result)
+    out.print(format_report(report), markup=False)
+    if not report.ok:
+        raise typer.Exit(EXIT_INVALID)
+
+
+@app.command()
+def schema(
+    kind: Annotated[str, typer.Argument(help="instance or schedule")] = "instance",
+) -> None:
+    """Print the JSON Schema of the instance (or schedule) format."""
+    if kind not in ("instance", "schedule"):
+        err.print("error: kind must be 'instance' or 'schedule'")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    model = Instance if kind == "instance" else SolveResult
+    out.print_json(json.dumps(model.model_json_schema()))
+
+
+@app.command()
+def anonymous(
+    instance_path: Annotated[Path, typer.Argument(metavar="INSTANCE")],
+    time_limit: Annotated[float, typer.Option("--time-limit")] = 10.0,
+    workers: Annotated[int, typer.Option("--workers")] = 2,
+) -> None:
+    """Anonymous mode: how many agents on which shift patterns (no names); a lower bound."""
+    from optimizer.model.anonymous import solve_anonymous
+    from optimizer.solve.solver import Budget
+
+    instance = _load(instance_path)
+    settings = _settings(instance, time_limit_s=time_limit, workers=workers)
+    result = solve_anonymous(instance, Budget(settings, time.perf_counter()).solver(time_limit))
+    out.print(f"status {result.status}; objective {result.objective}; bound {result.bound}; "
+              f"{result.wall_time_s:.2f} s")
+    for p in result.patterns:
+        out.print(f"  {p.date}  {'+'.join(p.skill_group):<24} {p.template_id:<10} "
+                  f"{p.start:%H:%M}-{p.end:%H:%M}  x{p.count}", markup=False)
+
+
+@app.command()
+def generate(
+    profile: Annotated[str, typer.Argument(help="demo-small, multiskill-medium or multiskill-large")],
+    output: Annotated[Path, typer.Option("-o", "--output")],
+    seed: Annotated[int | None, typer.Option("--seed", help="Override the profile's seed.")] = None,
+) -> None:
+    """Write a generated instance (seeded, reproducible)."""
+    import dataclasses
+
+    from optimizer.generate import PROFILES, generate_instance, instance_to_json
+
+    if profile not in PROFILES:
+        err.print(f"error: unknown profile '{profile}'; choose from {', '.join(PROFILES)}")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    config = PROFILES[profile]
+    if seed is not None:
+        config = dataclasses.replace(config, seed=seed)
+    output.write_text(instance_to_json(generate_instance(config)), encoding="utf-8")
+    out.print(f"wrote {output}")

@@ -1,0 +1,1 @@
+"""Solving: `solve(instance, settings, on_progress) -> SolveResult`."""

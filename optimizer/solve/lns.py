@@ -1,0 +1,259 @@
+"""Construction and large-neighbourhood search for instances too large for one model.
+
+Construction: agents in batches; each batch is one CP-SAT model in which the agents of earlier
+batches are fixed and contribute their coverage. All hard rules are per agent, so the schedule is
+complete and feasible after the last batch.
+
+Improvement: repeatedly free a neighbourhood of agents (from one skill group, or from the groups
+serving the worst-covered skill, or at random), re-solve it with everyone else fixed and the
+incumbent as a hint, and keep the result when the exactly recomputed objective improves. The
+neighbourhood grows when sub-models solve to optimality and shrinks when they time out.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from typing import TYPE_CHECKING
+
+from ortools.sat.python import cp_model
+
+from optimizer.domain.instance import Instance
+from optimizer.domain.schedule import SolveStats
+from optimizer.model.builder import HARD_FAMILIES, ScheduleModel
+from optimizer.model.options import AgentOptions
+from optimizer.model.plan import Allocation, FixedPart, Plan, group_of, repair_allocation
+from optimizer.solve import extract
+from optimizer.solve.progress import ProgressCallback, ProgressEvent
+
+if TYPE_CHECKING:
+    from optimizer.solve.solver import Budget, Outcome
+
+logger = logging.getLogger(__name__)
+
+OPTIONS_PER_SUBMODEL = 700
+"""Target size of a construction batch or an agent neighbourhood, in shift options (about five
+full-time agents of the generated instances: such a model solves in a second or two)."""
+
+CONSTRUCTION_BATCH_MAX_S = 1.0
+LNS_STEP_MAX_S = 1.0
+
+
+def solve_lns(
+    instance: Instance,
+    options: list[AgentOptions],
+    budget: Budget,
+    emit: ProgressCallback,
+    stats: SolveStats,
+    bound: float | None,
+) -> Outcome:
+    from optimizer.solve.solver import Outcome
+
+    built = construct(instance, options, budget, emit, stats)
+    if isinstance(built, str):
+        return Outcome(built)
+    plan, allocation = built
+    objective = extract.account(instance, plan, allocation).objective
+    stats.time_to_first_s = round(budget.elapsed(), 3)
+    stats.progress.append([round(budget.elapsed(), 3), objective, bound if bound is not None else -1])
+    emit(ProgressEvent(budget.elapsed(), "construct", objective=objective, bound=bound, solutions=1, improved=True,
+                       message="first complete schedule"))
+    plan, allocation = improve(instance, options, plan, allocation, objective, budget, emit, stats, bound)
+    return Outcome("feasible", plan, allocation, bound)
+
+
+def _size(agent_options: AgentOptions) -> int:
+    return sum(len(v) for v in agent_options.by_day.values())
+
+
+def _batches(options: list[AgentOptions], rng: random.Random) -> list[list[AgentOptions]]:
+    order = list(options)
+    rng.shuffle(order)
+    batches: list[list[AgentOptions]] = [[]]
+    size = 0
+    for agent_options in order:
+        if batches[-1] and size + _size(agent_options) > OPTIONS_PER_SUBMODEL:
+            batches.append([])
+            size = 0
+        batches[-1].append(agent_options)
+        size += _size(agent_options)
+    return batches
+
+
+def _restrict(agent_options: AgentOptions, plan: Plan, window: set[int]) -> tuple[AgentOptions, dict]:
+    """Options of an agent whose days outside `window` stay as in the plan."""
+    current = plan.get(agent_options.agent.id, {})
+    restricted = AgentOptions(agent=agent_options.agent)
+    frozen = {}
+    for day, options in agent_options.by_day.items():
+        if day in window:
+            restricted.by_day[day] = options
+        elif day in current:
+            restricted.by_day[day] = [current[day].option]
+            frozen[(agent_options.agent.id, day)] = current[day]
+        else:
+            restricted.by_day[day] = []
+    return restricted, frozen
+
+
+def _solve_submodel(
+    instance: Instance,
+    free: list[AgentOptions],
+    plan: Plan,
+    allocation: Allocation,
+    budget: Budget,
+    limit_s: float,
+    seed_offset: int,
+    stats: SolveStats,
+    window: set[int] | None = None,
+    hard_only: bool = False,
+) -> tuple[int, Plan | None, Allocation | None]:
+    """Re-solve `free` agents (only the `window` days, when given) with everyone else fixed."""
+    frozen: dict = {}
+    if window is not None:
+        restricted = []
+        for agent_options in free:
+            options, agent_frozen = _restrict(agent_options, plan, window)
+            restricted.append(options)
+            frozen.update(agent_frozen)
+        free = restricted
+    free_ids = {o.agent.id for o in free}
+    fixed_ids = [a.id for a in instance.agents if a.id in plan and a.id not in free_ids]
+    fixed = FixedPart.of(instance, plan, fixed_ids, allocation, frozen)
+    m = ScheduleModel(instance, free, fixed, frozen=frozen, families=HARD_FAMILIES if hard_only else None)
+    stats.build_time_s = round(stats.build_time_s + m.build_time_s, 3)
+    stats.variables = max(stats.variables, m.num_variables)
+    stats.constraints = max(stats.constraints, m.num_constraints)
+    _hint(m, plan, allocation)
+    solver = budget.solver(limit_s, seed_offset=seed_offset, submodel=not hard_only)
+    status = solver.solve(m.model)
+    budget.charge(solver, m.num_variables + m.num_constraints)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return status, None, None
+    return status, extract.read_plan(m, solver), extract.read_allocation(m, solver)
+
+
+def construct(
+    instance: Instance,
+    options: list[AgentOptions],
+    budget: Budget,
+    emit: ProgressCallback,
+    stats: SolveStats,
+) -> tuple[Plan, Allocation] | str:
+    rng = random.Random(budget.settings.seed)
+    batches = _batches(options, rng)
+    plan: Plan = {}
+    allocation: Allocation = {}
+    for i, batch in enumerate(batches):
+        share = min(CONSTRUCTION_BATCH_MAX_S, max(0.2, 0.4 * budget.remaining() / (len(batches) - i)))
+        status, sub_plan, sub_alloc = _solve_submodel(instance, batch, plan, allocation, budget, share, i, stats)
+        if status == cp_model.UNKNOWN:  # no schedule in time: any feasible one for this batch, then improve
+            status, sub_plan, sub_alloc = _solve_submodel(
+                instance, batch, plan, allocation, budget, max(5.0, share), i, stats, hard_only=True)
+        if status == cp_model.INFEASIBLE:
+            return "infeasible"
+        if sub_plan is None:
+            return "unknown"
+        plan.update(sub_plan)
+        if sub_alloc:
+            allocation = sub_alloc
+        emit(ProgressEvent(budget.elapsed(), "construct", message=f"batch {i + 1}/{len(batches)}"))
+    stats.lns_iterations = 0
+    return plan, allocation
+
+
+class Neighbourhood:
+    """One kind of neighbourhood with its own adaptive size."""
+
+    def __init__(self, name: str, size: int, least: int, most: int) -> None:
+        self.name, self.size, self.least, self.most = name, size, least, most
+
+    def adapt(self, status: int) -> None:
+        if status == cp_model.OPTIMAL:
+            self.size = min(self.most, self.size + max(1, self.size // 5))
+        else:
+            self.size = max(self.least, self.size - max(1, self.size // 4))
+
+
+def improve(
+    instance: Instance,
+    options: list[AgentOptions],
+    plan: Plan,
+    allocation: Allocation,
+    objective: int,
+    budget: Budget,
+    emit: ProgressCallback,
+    stats: SolveStats,
+    bound: float | None,
+) -> tuple[Plan, Allocation]:
+    """Agent neighbourhoods (a few agents, the whole horizon; from one skill group or at random)
+    alternate with day neighbourhoods (many agents, one to three consecutive days)."""
+    rng = random.Random(budget.settings.seed + 1)
+    by_group: dict[tuple[str, ...], list[AgentOptions]] = {}
+    for agent_options in options:
+        by_group.setdefault(group_of(agent_options.agent), []).append(agent_options)
+    groups = sorted(by_group)
+    days = instance.horizon.days
+    mean_size = max(1, sum(_size(o) for o in options) // max(1, len(options)))
+    agents_nb = Neighbourhood("agents", max(2, OPTIONS_PER_SUBMODEL // mean_size), 2, len(options))
+    days_nb = Neighbourhood("days", max(2, 3 * OPTIONS_PER_SUBMODEL * days // mean_size), 2, len(options))
+    iteration = 0
+    while budget.remaining() > 0.2 and len(options) > 1 and (bound is None or objective > bound + 1e-6):
+        iteration += 1
+        started = time.perf_counter()
+        nb = agents_nb if iteration % 2 else days_nb
+        if rng.random() < 0.5:
+            pool = list(by_group[rng.choice(groups)])
+            if len(pool) < nb.size:
+                others = [o for o in options if o not in pool]
+                pool += rng.sample(others, min(nb.size - len(pool), len(others)))
+        else:
+            pool = list(options)
+        free = rng.sample(pool, min(nb.size, len(pool)))
+        window = None
+        if nb is days_nb:
+            length = rng.randint(1, min(3, days))
+            first = rng.randrange(days - length + 1)
+            window = set(range(first, first + length))
+        limit = min(budget.remaining(), LNS_STEP_MAX_S)
+        status, sub_plan, sub_alloc = _solve_submodel(
+            instance, free, plan, allocation, budget, limit, 1000 + iteration, stats, window)
+        if sub_plan is not None and sub_alloc is not None:
+            candidate = {**plan, **sub_plan}
+            value = extract.account(instance, candidate, repair_allocation(instance, candidate, sub_alloc)).objective
+            if value < objective:
+                plan, allocation, objective = candidate, sub_alloc, value
+                elapsed = budget.elapsed()
+                stats.progress.append([round(elapsed, 3), objective, bound if bound is not None else -1])
+                emit(ProgressEvent(elapsed, "improve", objective=objective, bound=bound,
+                                   solutions=iteration + 1, improved=True))
+        nb.adapt(status)
+        logger.debug("lns %d: %s %d agents, %s, %.2f s, objective %d", iteration, nb.name, len(free),
+                     getattr(status, "name", status), time.perf_counter() - started, objective)
+    stats.lns_iterations = iteration
+    return plan, allocation
+
+
+def _hint(m: ScheduleModel, plan: Plan, allocation: Allocation) -> None:
+    for agent_id, agent_vars in m.agents.items():
+        current = plan.get(agent_id)
+        if current is None:
+            continue
+        for day, day_vars in agent_vars.days.items():
+            shift = current.get(day)
+            for option, x in zip(day_vars.options, day_vars.x, strict=True):
+                m.model.add_hint(x, shift is not None and shift.option == option)
+            m.model.add_hint(day_vars.works, shift is not None)
+            starts = {(shift.option.template_id, rule.name): start for rule, start in shift.breaks} if shift else {}
+            for key, positions in day_vars.breaks.items():
+                for start, b in positions.items():
+                    m.model.add_hint(b, starts.get(key) == start)
+    for group, by_skill in m.coverage.alloc.items():
+        given = allocation.get(group)
+        if given is None:
+            continue
+        for skill, values in by_skill.items():
+            for t, var in enumerate(values):
+                if isinstance(var, cp_model.IntVar) and skill in given:
+                    m.model.add_hint(var, given[skill][t])

@@ -1,0 +1,64 @@
+"""Progress is data: events from the solver, consumed by the CLI, the service and benchmarks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    elapsed_s: float
+    phase: str
+    objective: float | None = None
+    bound: float | None = None
+    solutions: int = 0
+    improved: bool = False
+    message: str = ""
+
+    @property
+    def gap(self) -> float | None:
+        return relative_gap(self.objective, self.bound)
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    if objective is None or bound is None:
+        return None
+    if objective <= 0:
+        return 0.0 if bound >= objective else None
+    return max(0.0, (objective - bound) / objective)
+
+
+class SolutionReporter(cp_model.CpSolverSolutionCallback):
+    """Turns CP-SAT solutions into ProgressEvents (objective shifted by `offset`, the constant part
+    of the objective that a sub-model does not see)."""
+
+    def __init__(self, emit: ProgressCallback | None, started: float, phase: str, offset: int = 0) -> None:
+        super().__init__()
+        self._emit = emit
+        self._started = started
+        self._phase = phase
+        self._offset = offset
+        self.solutions = 0
+        self.first_solution_s: float | None = None
+
+    def on_solution_callback(self) -> None:
+        self.solutions += 1
+        elapsed = time.perf_counter() - self._started
+        if self.first_solution_s is None:
+            self.first_solution_s = elapsed
+        if self._emit is not None:
+            self._emit(ProgressEvent(
+                elapsed_s=elapsed,
+                phase=self._phase,
+                objective=self.objective_value + self._offset,
+                bound=self.best_objective_bound + self._offset,
+                solutions=self.solutions,
+                improved=True,
+            ))

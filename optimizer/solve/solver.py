@@ -1,0 +1,216 @@
+"""solve(instance) -> SolveResult: the engine's entry point.
+
+1. Cheap pre-checks (an agent whose availability cannot reach the contract minimum, ...).
+2. The anonymous model: a lower bound on coverage and labor cost (the yardstick).
+3. Either one CP-SAT model for the whole instance (small instances, proves optimality), or a
+   construction agent batch by agent batch followed by large-neighbourhood search (large ones).
+   Every hard rule is per agent, so the batch construction is feasible whenever each agent is.
+4. Infeasible: the rules that conflict, per agent, from an assumption core.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import ortools
+from ortools.sat.python import cp_model
+
+from optimizer.domain.instance import Instance, SolverSettings
+from optimizer.domain.schedule import SolveResult, SolveStats
+from optimizer.model.anonymous import solve_anonymous
+from optimizer.model.builder import ScheduleModel
+from optimizer.model.options import AgentOptions, agent_options
+from optimizer.model.plan import Allocation, Plan, repair_allocation
+from optimizer.solve import explain, extract, lns
+from optimizer.solve.progress import ProgressCallback, ProgressEvent, SolutionReporter, relative_gap
+from optimizer.timegrid import TimeGrid
+
+logger = logging.getLogger(__name__)
+
+BUILD_SECONDS_PER_ITEM = 1e-5
+"""Deterministic stand-in for model building time: about what Python takes per variable or constraint."""
+
+MONOLITHIC_MAX_OPTIONS = 25_000
+"""'auto' solves one model when the instance has at most this many (agent, day, shift) options."""
+
+
+@dataclass
+class Budget:
+    """Time accounting. With one worker, CP-SAT's deterministic time is used for every limit, so
+    that a fixed seed gives the same schedule on any machine; otherwise wall-clock seconds."""
+
+    settings: SolverSettings
+    started: float
+
+    @property
+    def deterministic(self) -> bool:
+        return self.settings.workers == 1
+
+    def __post_init__(self) -> None:
+        self.used_deterministic = 0.0
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def remaining(self) -> float:
+        if self.deterministic:
+            return self.settings.time_limit_s - self.used_deterministic
+        return self.settings.time_limit_s - self.elapsed()
+
+    def charge(self, solver: cp_model.CpSolver, model_size: int = 0) -> None:
+        """Count a solve against the budget; `model_size` (variables + constraints) stands for the
+        time spent building the model, which CP-SAT's deterministic clock does not see."""
+        self.used_deterministic += solver.deterministic_time + BUILD_SECONDS_PER_ITEM * model_size
+
+    def solver(
+        self, limit_s: float, *, workers: int | None = None, seed_offset: int = 0, submodel: bool = False
+    ) -> cp_model.CpSolver:
+        solver = cp_model.CpSolver()
+        params = solver.parameters
+        params.num_workers = workers or self.settings.workers
+        params.random_seed = self.settings.seed + seed_offset
+        limit_s = max(0.05, limit_s)
+        if self.deterministic:
+            params.max_deterministic_time = limit_s
+            params.max_time_in_seconds = max(30.0, 20 * limit_s)  # safety net only
+        else:
+            params.max_time_in_seconds = limit_s
+        if self.settings.relative_gap:
+            params.relative_gap_limit = self.settings.relative_gap
+        if submodel:
+            # Measured on the generated instances: the LP of a neighbourhood is nearly always tight,
+            # and LP-guided branching on the full linearization finds its optimum many times faster.
+            params.linearization_level = 2
+            params.search_branching = params.LP_SEARCH
+        for name, value in self.settings.parameters.items():
+            if isinstance(value, str) and hasattr(params, value):
+                value = getattr(params, value)  # enum values by name, e.g. "LP_SEARCH"
+            setattr(params, name, value)
+        if self.settings.log:
+            params.log_search_progress = True
+            params.log_to_stdout = False
+            solver.log_callback = lambda line: logger.debug("cp-sat: %s", line)
+        return solver
+
+
+def solve(
+    instance: Instance,
+    settings: SolverSettings | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> SolveResult:
+    settings = settings or instance.solver
+    budget = Budget(settings, time.perf_counter())
+    emit = on_progress or (lambda event: None)
+    stats = SolveStats(workers=settings.workers, seed=settings.seed, time_limit_s=settings.time_limit_s,
+                       ortools_version=ortools.__version__)
+
+    grid = TimeGrid(instance.horizon)
+    options = [agent_options(instance, agent, grid) for agent in instance.agents]
+    problems = explain.precheck(instance, options)
+    if problems:
+        return _infeasible(instance, problems, budget, stats)
+
+    emit(ProgressEvent(budget.elapsed(), "anonymous", message="anonymous lower bound"))
+    anonymous = solve_anonymous(instance, budget.solver(min(10.0, 0.15 * settings.time_limit_s)))
+    budget.used_deterministic += anonymous.deterministic_time
+    stats.anonymous_time_s = anonymous.wall_time_s
+
+    total_options = sum(len(o) for a in options for o in a.by_day.values())
+    strategy = settings.strategy
+    if strategy == "auto":
+        strategy = "monolithic" if total_options <= MONOLITHIC_MAX_OPTIONS else "lns"
+    stats.strategy = strategy
+    logger.info("%d agents, %d shift options: %s strategy", len(options), total_options, strategy)
+
+    if strategy == "monolithic":
+        outcome = _solve_monolithic(instance, options, budget, emit, stats, anonymous.bound)
+    else:
+        outcome = lns.solve_lns(instance, options, budget, emit, stats, anonymous.bound)
+    if outcome.status == "infeasible":
+        return _infeasible(instance, explain.explain_infeasible(instance, options, budget), budget, stats)
+    if outcome.plan is None:
+        return SolveResult(instance=instance.name, status="unknown", wall_time_s=round(budget.elapsed(), 3),
+                           anonymous_bound=anonymous.bound, stats=stats,
+                           explanation=["no schedule was found within the time limit"])
+
+    result = build_result(instance, outcome.plan, outcome.allocation, outcome.status, outcome.bound, budget, stats)
+    result.anonymous_bound = anonymous.bound
+    result.anonymous = anonymous.patterns
+    if result.status == "feasible" and result.best_bound is not None and result.objective is not None \
+            and result.best_bound >= result.objective:
+        result.status = "optimal"
+    return result
+
+
+@dataclass
+class Outcome:
+    status: str
+    plan: Plan | None = None
+    allocation: Allocation | None = None
+    bound: float | None = None
+
+
+def _solve_monolithic(
+    instance: Instance,
+    options: list[AgentOptions],
+    budget: Budget,
+    emit: ProgressCallback,
+    stats: SolveStats,
+    anonymous_bound: float | None,
+) -> Outcome:
+    m = ScheduleModel(instance, options)
+    stats.build_time_s = round(m.build_time_s, 3)
+    stats.variables, stats.constraints = m.num_variables, m.num_constraints
+    solver = budget.solver(budget.remaining())
+    reporter = SolutionReporter(emit, budget.started, "solve")
+    status = solver.solve(m.model, reporter)
+    budget.charge(solver, m.num_variables + m.num_constraints)
+    stats.time_to_first_s = reporter.first_solution_s
+    stats.progress = []
+    if status == cp_model.INFEASIBLE:
+        return Outcome("infeasible")
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return Outcome("unknown")
+    plan = extract.read_plan(m, solver)
+    allocation = extract.read_allocation(m, solver)
+    bound = solver.best_objective_bound
+    if anonymous_bound is not None:
+        bound = max(bound, anonymous_bound)
+    return Outcome("optimal" if status == cp_model.OPTIMAL else "feasible", plan, allocation, bound)
+
+
+def build_result(
+    instance: Instance,
+    plan: Plan,
+    allocation: Allocation | None,
+    status: str,
+    bound: float | None,
+    budget: Budget,
+    stats: SolveStats,
+) -> SolveResult:
+    allocation = repair_allocation(instance, plan, allocation or {})
+    accounting = extract.account(instance, plan, allocation)
+    objective = accounting.objective
+    if status == "optimal" and bound is not None:
+        bound = float(objective) if bound >= objective - 1e-6 else bound
+    return SolveResult(
+        instance=instance.name,
+        status=status,  # type: ignore[arg-type]
+        objective=objective,
+        best_bound=None if bound is None else round(bound, 3),
+        gap=None if (g := relative_gap(objective, bound)) is None else round(g, 6),
+        wall_time_s=round(budget.elapsed(), 3),
+        terms=accounting.terms,
+        assignments=extract.assignments(instance, plan, allocation),
+        coverage=extract.coverage_rows(instance, accounting.scheduled),
+        kpis=extract.kpis(instance, plan, accounting),
+        violations=accounting.violations,
+        stats=stats,
+    )
+
+
+def _infeasible(instance: Instance, explanation: list[str], budget: Budget, stats: SolveStats) -> SolveResult:
+    return SolveResult(instance=instance.name, status="infeasible", wall_time_s=round(budget.elapsed(), 3),
+                       explanation=explanation, stats=stats)

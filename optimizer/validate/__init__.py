@@ -1,0 +1,113 @@
+"""The independent validator: every hard rule, the coverage and every objective term of a solve
+result, recomputed from the schedule's own datetimes and the instance alone.
+
+Imports `optimizer.domain` and the standard library only (no ortools, no `optimizer.model`, no
+`optimizer.timegrid`), so it shares no code with the CP-SAT model: both implement the semantics
+written in the domain docstrings, and `validate` reports where they disagree.
+
+* `rules.py`: hard rules, one `check_<rule>` per family (readings of silent points in its docstring).
+* `coverage.py`: scheduled agents per skill and interval.
+* `objective.py`: the objective terms by name, and the penalized soft violations.
+
+`validate` compares the recomputed terms with `result.terms` (when given; a missing name counts 0),
+the recomputed objective with `result.objective` (when given) and the recomputed coverage with
+`result.coverage` (when given). A result with status "infeasible" or "unknown", no assignments and
+no objective has nothing to check: it is reported ok with empty checks and no terms.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from pydantic import BaseModel, Field
+
+from optimizer.domain.instance import Instance
+from optimizer.domain.schedule import OBJECTIVE_TERMS, SolveResult, Violation
+from optimizer.validate.coverage import compare_coverage, scheduled_per_skill
+from optimizer.validate.objective import recompute_terms, soft_violations
+from optimizer.validate.rules import check_hard_rules, local_result
+
+
+class ValidationReport(BaseModel):
+    hard: list[Violation] = Field(default_factory=list, description="Hard-rule violations.")
+    soft: list[Violation] = Field(
+        default_factory=list,
+        description="Penalized soft violations (preferences, shift demand, soft contract rules); "
+        "staffing is not listed per interval.",
+    )
+    terms: dict[str, int] = Field(default_factory=dict, description="Every objective term, recomputed.")
+    objective: int = Field(default=0, description="Sum of the recomputed terms.")
+    mismatches: list[str] = Field(
+        default_factory=list, description="Where the result's own terms, objective or coverage disagree."
+    )
+    ok: bool = Field(default=True, description="No hard violation and no mismatch.")
+
+
+def _compare_terms(reported: dict[str, int], terms: dict[str, int]) -> list[str]:
+    out = []
+    for name, value in terms.items():
+        if reported.get(name, 0) != value:
+            out.append(f"term {name}: schedule reports {reported.get(name, 0)}, recomputed {value}")
+    for name in reported:
+        if name not in terms:
+            out.append(f"term {name}: schedule reports {reported[name]}, not an objective term "
+                       f"({', '.join(OBJECTIVE_TERMS)})")
+    return out
+
+
+def validate(instance: Instance, result: SolveResult) -> ValidationReport:
+    """Check `result` against `instance`: hard rules, coverage, terms and objective."""
+    if result.status in ("infeasible", "unknown") and not result.assignments and result.objective is None:
+        return ValidationReport(ok=True)
+    result = local_result(instance, result)
+    assignments = result.assignments
+    hard = check_hard_rules(instance, assignments)
+    scheduled = scheduled_per_skill(instance, assignments)
+    terms = recompute_terms(instance, assignments, scheduled)
+    objective = sum(terms.values())
+    mismatches: list[str] = []
+    if result.terms:
+        mismatches += _compare_terms(result.terms, terms)
+    if result.objective is not None and result.objective != objective:
+        mismatches.append(f"objective: schedule reports {result.objective}, recomputed {objective}")
+    if result.coverage:
+        mismatches += compare_coverage(instance, scheduled, result.coverage)
+    return ValidationReport(
+        hard=hard,
+        soft=soft_violations(instance, assignments),
+        terms=terms,
+        objective=objective,
+        mismatches=mismatches,
+        ok=not hard and not mismatches,
+    )
+
+
+def format_report(report: ValidationReport) -> str:
+    """A readable text: verdict, hard violations, mismatches, soft counts per rule, terms."""
+    if report.ok:
+        lines = ["VALID: every hard rule holds and the reported numbers match"]
+    else:
+        lines = [f"INVALID: {len(report.hard)} hard violation(s), {len(report.mismatches)} mismatch(es)"]
+    if report.hard:
+        lines += ["", f"hard violations ({len(report.hard)}):"]
+        lines += [f"  [{v.rule}] {v.message}" for v in report.hard]
+    if report.mismatches:
+        lines += ["", f"mismatches ({len(report.mismatches)}):"]
+        lines += [f"  {m}" for m in report.mismatches]
+    if report.soft:
+        counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for v in report.soft:
+            counts[v.rule][0] += 1
+            counts[v.rule][1] += v.penalty
+        width = max(len(rule) for rule in counts)
+        lines += ["", "soft violations:", f"  {'rule':<{width}}  {'count':>6}  {'penalty':>10}"]
+        lines += [f"  {rule:<{width}}  {n:>6}  {p:>10}" for rule, (n, p) in sorted(counts.items())]
+    if report.terms:
+        width = max(len(name) for name in [*report.terms, "objective"])
+        lines += ["", "objective terms (recomputed):"]
+        lines += [f"  {name:<{width}}  {value:>12}" for name, value in report.terms.items()]
+        lines.append(f"  {'objective':<{width}}  {report.objective:>12}")
+    return "\n".join(lines)
+
+
+__all__ = ["ValidationReport", "format_report", "validate"]

@@ -1,0 +1,283 @@
+"""Builders for tiny instances and hand-written schedules, shared by the validator and model tests.
+
+Defaults: the horizon starts on Monday 2026-01-05 (`START`), 60-minute intervals, one skill
+"voice", one contract "ft" (no limits), one template "day" (08:00-10:00 every hour, 8 hours, a
+60-minute unpaid lunch 3 to 5 hours in), one agent "a1". Every builder takes keyword overrides of
+the domain fields, so a test states only what it is about:
+
+    inst = tiny_instance(days=2, agents=[agent(contract="c")], contracts=[contract("c", min_rest_minutes=600)])
+    s = shift("a1", 0, "09:00", 480, inst.template("day"), breaks=[("lunch", "12:00")])
+    report = validate(inst, result(inst, [s]))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from optimizer.domain.ids import time_of_day_minutes
+from optimizer.domain.instance import (
+    Agent,
+    AgentSkill,
+    BreakRule,
+    Contract,
+    Horizon,
+    Instance,
+    InstanceError,
+    Lock,
+    ShiftDemand,
+    ShiftTemplate,
+    Skill,
+    SkillDemand,
+    TimeWindow,
+    Weights,
+    reference_errors,
+)
+from optimizer.domain.schedule import Activity, Assignment, BreakSlot, CoverageRow, SolveResult
+
+START = dt.date(2026, 1, 5)
+"""A Monday."""
+
+
+def day(index: int, start_date: dt.date = START) -> dt.date:
+    return start_date + dt.timedelta(days=index)
+
+
+def at(date: dt.date | int, hhmm: str, start_date: dt.date = START) -> dt.datetime:
+    """The local date-time of "HH:MM" on a date (or a day index from `start_date`)."""
+    if isinstance(date, int):
+        date = day(date, start_date)
+    return dt.datetime.combine(date, dt.time()) + dt.timedelta(minutes=time_of_day_minutes(hhmm))
+
+
+def window(start: dt.datetime, end: dt.datetime) -> TimeWindow:
+    return TimeWindow(start=start, end=end)
+
+
+def break_rule(
+    name: str = "lunch",
+    duration_minutes: int = 60,
+    earliest_offset_minutes: int = 180,
+    latest_offset_minutes: int = 300,
+    **fields: Any,
+) -> BreakRule:
+    return BreakRule(name=name, duration_minutes=duration_minutes, earliest_offset_minutes=earliest_offset_minutes,
+                     latest_offset_minutes=latest_offset_minutes, **fields)
+
+
+def template(
+    id: str = "day",
+    earliest_start: str = "08:00",
+    latest_start: str = "10:00",
+    start_step_minutes: int = 60,
+    lengths_minutes: Sequence[int] = (480,),
+    breaks: Sequence[BreakRule] | None = None,
+    **fields: Any,
+) -> ShiftTemplate:
+    """A shift template; `breaks=None` gives the default lunch, `breaks=[]` none."""
+    return ShiftTemplate(
+        id=id,
+        earliest_start=earliest_start,
+        latest_start=latest_start,
+        start_step_minutes=start_step_minutes,
+        lengths_minutes=list(lengths_minutes),
+        breaks=[break_rule()] if breaks is None else list(breaks),
+        **fields,
+    )
+
+
+def contract(id: str = "ft", **fields: Any) -> Contract:
+    return Contract(id=id, **fields)
+
+
+def agent(
+    id: str = "a1",
+    contract: str = "ft",
+    skills: Sequence[str] = ("voice",),
+    locks: Sequence[Lock] = (),
+    **fields: Any,
+) -> Agent:
+    return Agent(id=id, contract=contract, skills=[AgentSkill(skill=s, priority=i + 1) for i, s in enumerate(skills)],
+                 locks=list(locks), **fields)
+
+
+def tiny_instance(
+    days: int = 1,
+    agents: Sequence[Agent] | None = None,
+    templates: Sequence[ShiftTemplate] | None = None,
+    contracts: Sequence[Contract] | None = None,
+    skills: Sequence[str | Skill] | None = None,
+    demand: Mapping[str, Sequence[int]] | None = None,
+    shift_demand: Sequence[ShiftDemand] = (),
+    weights: Weights | Mapping[str, Any] | None = None,
+    interval_minutes: int = 60,
+    start_date: dt.date = START,
+    timezone: str = "UTC",
+    name: str = "tiny",
+    check: bool = True,
+) -> Instance:
+    """A small instance. `demand` maps skill -> required agents per interval (a list shorter than
+    the horizon is padded with zeros). With `check`, cross-reference errors raise `InstanceError`."""
+    horizon = Horizon(start_date=start_date, days=days, interval_minutes=interval_minutes, timezone=timezone)
+    skill_models = [s if isinstance(s, Skill) else Skill(id=s) for s in (skills or ["voice"])]
+    rows = [
+        SkillDemand(skill=skill, required=[*values, *[0] * (horizon.num_intervals - len(values))])
+        for skill, values in (demand or {}).items()
+    ]
+    if weights is None:
+        weights = Weights()
+    elif not isinstance(weights, Weights):
+        weights = Weights(**weights)
+    instance = Instance(
+        name=name,
+        horizon=horizon,
+        skills=skill_models,
+        demand=rows,
+        shift_demand=list(shift_demand),
+        templates=list(templates or [template()]),
+        contracts=list(contracts or [contract()]),
+        agents=list(agents if agents is not None else [agent()]),
+        weights=weights,
+    )
+    if check:
+        issues = list(reference_errors(instance))
+        if issues:
+            raise InstanceError(issues)
+    return instance
+
+
+def hourly(values: Mapping[int, int], interval_minutes: int = 60, days: int = 1) -> list[int]:
+    """A demand row from {hour of the horizon: required}, constant within each hour."""
+    per_hour = 60 // interval_minutes
+    out = [0] * (days * 24 * per_hour)
+    for hour, required in values.items():
+        out[hour * per_hour:(hour + 1) * per_hour] = [required] * per_hour
+    return out
+
+
+def _after(origin: dt.datetime, hhmm: str, strictly: bool = False) -> dt.datetime:
+    """The first date-time at (or strictly after) `origin` with time of day `hhmm`."""
+    candidate = dt.datetime.combine(origin.date(), dt.time()) + dt.timedelta(minutes=time_of_day_minutes(hhmm))
+    if candidate < origin or (strictly and candidate == origin):
+        candidate += dt.timedelta(days=1)
+    return candidate
+
+
+def earliest_breaks(tmpl: ShiftTemplate, start: dt.datetime, length_minutes: int) -> list[BreakSlot]:
+    """The template's breaks for this length, each at its earliest position in order."""
+    slots: list[BreakSlot] = []
+    cursor = 0
+    for k, rule in enumerate(tmpl.breaks_for_length(length_minutes)):
+        offset = max(rule.earliest_offset_minutes, cursor + (tmpl.min_work_between_breaks_minutes if k else 0))
+        begin = start + dt.timedelta(minutes=offset)
+        slots.append(BreakSlot(name=rule.name, start=begin, end=begin + dt.timedelta(minutes=rule.duration_minutes),
+                               paid=rule.paid))
+        cursor = offset + rule.duration_minutes
+    return slots
+
+
+def shift(
+    agent_id: str,
+    date: dt.date | int,
+    start: str,
+    length_minutes: int,
+    tmpl: ShiftTemplate | str,
+    breaks: Sequence[tuple[str, str] | tuple[str, str, int]] | None = None,
+    activities: str | Sequence[tuple[str, str, str]] | None = None,
+    start_date: dt.date | None = None,
+    instance: Instance | None = None,
+) -> Assignment:
+    """An `Assignment` of template `tmpl` with end, paid minutes and break slots from the template.
+
+    `tmpl` is a template, or a template id looked up in `instance`. `date` is a date or a day index
+    from `start_date` (default: the instance's start date, else `START`). `breaks`: (name, "HH:MM"[, duration]) at the
+    first such time at or after the shift start (duration and paid flag from the template's rule
+    of that name; give a duration for a name the template lacks); None places every break at its
+    earliest position. `activities`: (skill, "HH:MM", "HH:MM") stretches, or one skill id for the
+    whole shift minus its breaks, or None for no activities. `paid_minutes` is the template's."""
+    if isinstance(tmpl, str):
+        if instance is None:
+            raise ValueError(f"shift(..., '{tmpl}', ...) needs instance= to look the template up")
+        tmpl = instance.template(tmpl)
+    if start_date is None:
+        start_date = instance.horizon.start_date if instance is not None else START
+    begin = at(date, start, start_date)
+    end = begin + dt.timedelta(minutes=length_minutes)
+    if breaks is None:
+        slots = earliest_breaks(tmpl, begin, length_minutes)
+    else:
+        rules = {r.name: r for r in tmpl.breaks}
+        slots = []
+        for item in breaks:
+            name, hhmm = item[0], item[1]
+            rule = rules.get(name)
+            duration = item[2] if len(item) == 3 else rules[name].duration_minutes  # type: ignore[misc]
+            b = _after(begin, hhmm)
+            slots.append(BreakSlot(name=name, start=b, end=b + dt.timedelta(minutes=duration),
+                                   paid=rule.paid if rule is not None else False))
+    if isinstance(activities, str):
+        acts = fill_activities(begin, end, slots, activities)
+    else:
+        acts = []
+        for skill, a, b in activities or ():
+            first = _after(begin, a)
+            acts.append(Activity(skill=skill, start=first, end=_after(first, b, strictly=True)))
+    return Assignment(
+        agent_id=agent_id,
+        date=begin.date(),
+        start=begin,
+        end=end,
+        template_id=tmpl.id,
+        paid_minutes=tmpl.paid_minutes(length_minutes),
+        breaks=slots,
+        activities=acts,
+    )
+
+
+def fill_activities(
+    start: dt.datetime, end: dt.datetime, breaks: Sequence[BreakSlot], skill: str
+) -> list[Activity]:
+    """One activity of `skill` for every stretch of [start, end) between breaks."""
+    out = []
+    cursor = start
+    for b in sorted(breaks, key=lambda b: b.start):
+        if b.start > cursor:
+            out.append(Activity(skill=skill, start=cursor, end=b.start))
+        cursor = max(cursor, b.end)
+    if cursor < end:
+        out.append(Activity(skill=skill, start=cursor, end=end))
+    return out
+
+
+def coverage(instance: Instance, scheduled: Mapping[str, Sequence[int]]) -> list[CoverageRow]:
+    """Coverage rows for every skill and interval; `scheduled` maps skill -> counts (padded with 0)."""
+    origin = dt.datetime.combine(instance.horizon.start_date, dt.time())
+    step = instance.horizon.interval_minutes
+    rows = []
+    for skill in instance.skills:
+        counts = list(scheduled.get(skill.id, []))
+        counts += [0] * (instance.horizon.num_intervals - len(counts))
+        for t, required in enumerate(instance.required(skill.id)):
+            rows.append(CoverageRow(skill=skill.id, interval_start=origin + dt.timedelta(minutes=t * step),
+                                    required=required, scheduled=counts[t]))
+    return rows
+
+
+def result(
+    instance: Instance,
+    assignments: Sequence[Assignment],
+    terms: Mapping[str, int] | None = None,
+    objective: int | None = None,
+    coverage_rows: Sequence[CoverageRow] = (),
+    status: str = "feasible",
+) -> SolveResult:
+    """A solve result holding a hand-written schedule (no terms, objective or coverage unless given)."""
+    return SolveResult(
+        instance=instance.name,
+        status=status,  # type: ignore[arg-type]
+        objective=objective,
+        terms=dict(terms or {}),
+        assignments=list(assignments),
+        coverage=list(coverage_rows),
+    )
