@@ -4,7 +4,7 @@ day, with breaks placed in aggregate; no names, no sequences, no availability.
 It is a relaxation of the named model for the coverage-and-cost part of the objective
 (under_staffing + over_staffing + labor_cost + shift_demand): any named schedule, counted per
 (skill set, contract), is a solution of it with the same coverage and at least the same labor
-cost (the cheapest rate of the cohort is used). Its optimum, or CP-SAT's bound on it, is therefore
+cost (shifts are priced at the cohort's cheapest rate, plus `rate_premium`). Its optimum, or CP-SAT's bound on it, is therefore
 a lower bound on that part of the named objective: the yardstick of every named solve, and the
 answer of the anonymous mode ("how many agents on which patterns?").
 
@@ -136,6 +136,7 @@ def solve_anonymous(instance: Instance, solver: cp_model.CpSolver) -> AnonymousR
         if contract.max_working_days is not None and not contract.is_soft("max_working_days"):
             model.add(days <= size * contract.max_working_days)
 
+    terms.add("labor_cost", cp_model.LinearExpr.constant(rate_premium(instance)))
     terms.merge(coverage_terms(model, instance, events, group_size, active, {}, {}, CoverageVars()))
     for i, row in enumerate(instance.shift_demand):
         day = grid.day_of_date(row.date)
@@ -158,6 +159,24 @@ def solve_anonymous(instance: Instance, solver: cp_model.CpSolver) -> AnonymousR
     else:
         result.bound = float(solver.best_objective_bound) if solver.best_objective_bound > 0 else None
     return result
+
+
+def rate_premium(instance: Instance) -> int:
+    """A lower bound on what agents cost above their cohort's cheapest rate: each agent is paid
+    at least its hard contract minimum at its own rate. Per shift, the two rounded costs differ by
+    at least the exact difference minus one, hence the `- max shifts` slack."""
+    premium = 0.0
+    for cohort in build_cohorts(instance):
+        cheapest = instance.agents[cohort.cheapest_agent_index].cost_per_hour
+        contract = cohort.contract
+        if contract.is_soft("min_paid_minutes") or not contract.min_paid_minutes:
+            continue
+        max_shifts = contract.max_working_days if contract.max_working_days is not None else instance.horizon.days
+        for agent in instance.agents:
+            if group_of(agent) == cohort.group and agent.contract == contract.id:
+                extra = instance.weights.labor_cost * (agent.cost_per_hour - cheapest) * contract.min_paid_minutes / 60
+                premium += max(0.0, extra - max_shifts)
+    return int(premium)
 
 
 def _patterns(instance, grid, counts, break_counts, solver) -> list[AnonymousPattern]:  # type: ignore[no-untyped-def]

@@ -7,7 +7,8 @@ One builder serves three uses:
   agents, `fixed` = what the other agents contribute to coverage and the global terms);
 * one agent alone with an assumption literal per (rule, agent), to explain infeasibility.
 
-`frozen` (agent, day) -> shift keeps those days of free agents exactly as they are: their
+`with_breaks=False` leaves breaks out (a caller that places them itself, as the greedy
+construction does). `frozen` (agent, day) -> shift keeps those days of free agents exactly as they are: their
 options are just that shift, and their coverage is part of `fixed`.
 """
 
@@ -83,6 +84,7 @@ class ScheduleModel:
         explain: bool = False,
         families: list[Family] | None = None,
         frozen: dict[tuple[str, int], PlacedShift] | None = None,
+        with_breaks: bool = True,
     ) -> None:
         started = time.perf_counter()
         self.instance = instance
@@ -97,6 +99,7 @@ class ScheduleModel:
         self.terms = ObjectiveTerms()
         self.coverage = coverage.CoverageVars()
         self.frozen = frozen or {}
+        self.with_breaks = with_breaks
         shifts.create_shift_variables(self, free)
         shifts.freeze_days(self)
         for family in families if families is not None else HARD_FAMILIES + SOFT_FAMILIES:

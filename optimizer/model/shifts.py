@@ -49,7 +49,7 @@ def create_shift_variables(m: ScheduleModel, free: list[AgentOptions]) -> None:
                 for o in options
             ]
             day_vars = DayVars(day=day, options=options, x=x, works=m.model.new_bool_var(f"works[{agent.id},{day}]"))
-            for option in options:
+            for option in options if m.with_breaks else []:
                 for k, rule in enumerate(option.break_rules):
                     key: BreakKey = (option.template_id, rule.name)
                     day_vars.rules[key] = rule
@@ -80,6 +80,8 @@ def add_at_most_one_shift_per_day(m: ScheduleModel) -> ObjectiveTerms:
 
 
 def add_breaks_inside_their_windows(m: ScheduleModel) -> ObjectiveTerms:
+    if not m.with_breaks:
+        return ObjectiveTerms.empty()
     step = m.grid.step
     for agent_vars in m.agents.values():
         for day_vars in agent_vars.days.values():

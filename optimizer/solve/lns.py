@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
-from optimizer.domain.instance import Instance
+from optimizer.domain.instance import Instance, ShiftTemplate
 from optimizer.domain.schedule import SolveStats
+from optimizer.model import cost, preferences, shifts
 from optimizer.model.builder import HARD_FAMILIES, ScheduleModel
-from optimizer.model.options import AgentOptions
-from optimizer.model.plan import Allocation, FixedPart, Plan, group_of, repair_allocation
+from optimizer.model.options import AgentOptions, ShiftOption
+from optimizer.model.plan import Allocation, FixedPart, PlacedShift, Plan, group_of, repair_allocation
+from optimizer.model.shifts import break_starts
 from optimizer.solve import extract
 from optimizer.solve.progress import ProgressCallback, ProgressEvent
 
@@ -36,13 +38,16 @@ OPTIONS_PER_SUBMODEL = 700
 """Target size of a construction batch or an agent neighbourhood, in shift options (about five
 full-time agents of the generated instances: such a model solves in a second or two)."""
 
-CONSTRUCTION_BATCH_MAX_S = 1.0
+GREEDY_BATCH_AGENTS = 2
+GREEDY_FAMILIES = [f for f in HARD_FAMILIES if f is not shifts.add_breaks_inside_their_windows] + [
+    cost.add_labor_cost, preferences.add_preferences]
 LNS_STEP_MAX_S = 1.0
 
 
 def solve_lns(
     instance: Instance,
     options: list[AgentOptions],
+    first: tuple[Plan, Allocation],
     budget: Budget,
     emit: ProgressCallback,
     stats: SolveStats,
@@ -50,17 +55,60 @@ def solve_lns(
 ) -> Outcome:
     from optimizer.solve.solver import Outcome
 
-    built = construct(instance, options, budget, emit, stats)
-    if isinstance(built, str):
-        return Outcome(built)
-    plan, allocation = built
+    plan, allocation = first
     objective = extract.account(instance, plan, allocation).objective
-    stats.time_to_first_s = round(budget.elapsed(), 3)
     stats.progress.append([round(budget.elapsed(), 3), objective, bound if bound is not None else -1])
-    emit(ProgressEvent(budget.elapsed(), "construct", objective=objective, bound=bound, solutions=1, improved=True,
-                       message="first complete schedule"))
+    plan, allocation, objective = best_response(instance, options, plan, objective, budget, emit, stats, bound)
     plan, allocation = improve(instance, options, plan, allocation, objective, budget, emit, stats, bound)
     return Outcome("feasible", plan, allocation, bound)
+
+
+def best_response(
+    instance: Instance,
+    options: list[AgentOptions],
+    plan: Plan,
+    objective: int,
+    budget: Budget,
+    emit: ProgressCallback,
+    stats: SolveStats,
+    bound: float | None,
+) -> tuple[Plan, Allocation, int]:
+    """Sweeps over the agents: take one agent out and schedule it again against what everyone
+    else covers. For one agent the marginal values are exact (it changes each interval's
+    coverage by at most one), so this is a fast, exact best response for coverage; the move is
+    kept when the exactly recomputed objective improves. Stops when a sweep gains under 0.1% or
+    after half of the remaining time."""
+    rng = random.Random(budget.settings.seed + 2)
+    deadline = budget.remaining() / 2
+    allocation = repair_allocation(instance, plan, {})
+    sweep = 0
+    while budget.remaining() > deadline:
+        sweep += 1
+        at_start = objective
+        order = list(options)
+        rng.shuffle(order)
+        for agent_options in order:
+            if budget.remaining() <= deadline or (bound is not None and objective <= bound + 1e-6):
+                break
+            agent_id = agent_options.agent.id
+            others = {a: p for a, p in plan.items() if a != agent_id}
+            status, sub_plan = _greedy_batch(instance, [agent_options], others, budget, 2.0, sweep, stats)
+            stats.lns_iterations += 1
+            if sub_plan is None or sub_plan[agent_id] == plan.get(agent_id):
+                continue
+            candidate = {**others, **sub_plan}
+            candidate_allocation = repair_allocation(instance, candidate, {})
+            value = extract.account(instance, candidate, candidate_allocation).objective
+            if value < objective:
+                plan, allocation, objective = candidate, candidate_allocation, value
+                elapsed = budget.elapsed()
+                stats.progress.append([round(elapsed, 3), objective, bound if bound is not None else -1])
+                emit(ProgressEvent(elapsed, "improve", objective=objective, bound=bound, improved=True,
+                                   solutions=stats.lns_iterations))
+        logger.debug("best-response sweep %d: %d -> %d", sweep, at_start, objective)
+        if at_start - objective < 0.001 * at_start:
+            break
+    return plan, allocation, objective
 
 
 def _size(agent_options: AgentOptions) -> int:
@@ -125,13 +173,101 @@ def _solve_submodel(
     stats.build_time_s = round(stats.build_time_s + m.build_time_s, 3)
     stats.variables = max(stats.variables, m.num_variables)
     stats.constraints = max(stats.constraints, m.num_constraints)
-    _hint(m, plan, allocation)
+    hint(m, plan, allocation)
     solver = budget.solver(limit_s, seed_offset=seed_offset, submodel=not hard_only)
     status = solver.solve(m.model)
     budget.charge(solver, m.num_variables + m.num_constraints)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return status, None, None
     return status, extract.read_plan(m, solver), extract.read_allocation(m, solver)
+
+
+def marginal_values(instance: Instance, plan: Plan) -> dict[tuple[str, ...], list[int]]:
+    """Per skill group and interval: what one more working agent of the group is worth now, i.e.
+    the under-staffing cost it removes (or minus the over-staffing cost it adds) on the skill of
+    the group that needs it most."""
+    allocation = repair_allocation(instance, plan, {})
+    scheduled = extract.scheduled_per_skill(instance, plan, allocation)
+    horizon = instance.horizon.num_intervals
+    per_skill: dict[str, list[int]] = {}
+    for skill in instance.skills:
+        weights = instance.under_weights(skill.id)
+        over = instance.over_weight(skill.id)
+        values = []
+        for r, s in zip(instance.required(skill.id), scheduled[skill.id], strict=True):
+            missing = r - s
+            values.append(weights[min(missing, len(weights)) - 1] if missing > 0 else -over)
+        per_skill[skill.id] = values
+    groups = {group_of(a) for a in instance.agents}
+    return {g: [max(per_skill[s][t] for s in g) for t in range(horizon)] for g in groups}
+
+
+def best_breaks(option: ShiftOption, template: ShiftTemplate, prefix: list[int], step: int) -> tuple[int, tuple]:
+    """Break starts for an option that lose the least value (each break in order, at its best
+    position after the previous one), and the value lost. `prefix` holds prefix sums of the
+    per-interval values."""
+    horizon = len(prefix) - 1
+    lost, placed, earliest = 0, [], option.start
+
+    def window_value(start: int, duration: int) -> int:
+        a, b = min(start // step, horizon), min((start + duration) // step, horizon)
+        return prefix[b] - prefix[a]
+
+    rules = option.break_rules
+    gap = template.min_work_between_breaks_minutes
+    latest = [max(break_starts(option, k, step)) for k in range(len(rules))]
+    for k in range(len(rules) - 2, -1, -1):  # leave room for the breaks after this one
+        latest[k] = min(latest[k], latest[k + 1] - rules[k].duration_minutes - gap)
+    for k, rule in enumerate(rules):
+        candidates = [p for p in break_starts(option, k, step) if earliest <= p <= latest[k]]
+        start = min(candidates, key=lambda p: window_value(p, rule.duration_minutes))
+        lost += window_value(start, rule.duration_minutes)
+        placed.append((rule, start))
+        earliest = start + rule.duration_minutes + gap
+    return lost, tuple(placed)
+
+
+def _greedy_batch(
+    instance: Instance, batch: list[AgentOptions], plan: Plan, budget: Budget, limit_s: float, seed_offset: int,
+    stats: SolveStats,
+) -> tuple[int, Plan | None]:
+    """The batch's agents under their own rules and terms, with coverage replaced by a linear
+    proxy: each worked interval earns the current marginal value of one more agent, breaks placed
+    where they lose the least."""
+    m = ScheduleModel(instance, batch, families=GREEDY_FAMILIES, with_breaks=False)
+    stats.build_time_s = round(stats.build_time_s + m.build_time_s, 3)
+    step = instance.horizon.interval_minutes
+    templates = {t.id: t for t in instance.templates}
+    placements: dict[tuple[str, ShiftOption], tuple] = {}
+    proxy = []
+    for group, value in marginal_values(instance, plan).items():
+        prefix = [0]
+        for v in value:
+            prefix.append(prefix[-1] + v)
+        for agent_vars in m.agents.values():
+            if group_of(agent_vars.agent) != group:
+                continue
+            for day_vars in agent_vars.days.values():
+                for option, x in zip(day_vars.options, day_vars.x, strict=True):
+                    key = (agent_vars.agent.id, option)
+                    lost, placements[key] = best_breaks(option, templates[option.template_id], prefix, step)
+                    first, last = option.start // step, min(option.end // step, len(value))
+                    proxy.append((lost - (prefix[last] - prefix[first])) * x)
+    m.model.minimize(m.terms.total() + sum(proxy))
+    solver = budget.solver(limit_s, seed_offset=seed_offset, workers=1)
+    status = solver.solve(m.model)
+    budget.charge(solver, m.num_variables + m.num_constraints)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return status, None
+    sub_plan: Plan = {}
+    for agent_id, agent_vars in m.agents.items():
+        sub_plan[agent_id] = {
+            day: PlacedShift(option=option, breaks=placements[(agent_id, option)])
+            for day, day_vars in agent_vars.days.items()
+            for option, x in zip(day_vars.options, day_vars.x, strict=True)
+            if solver.boolean_value(x)
+        }
+    return status, sub_plan
 
 
 def construct(
@@ -141,26 +277,24 @@ def construct(
     emit: ProgressCallback,
     stats: SolveStats,
 ) -> tuple[Plan, Allocation] | str:
+    """Greedy: small batches of agents, each scheduled against the demand the earlier batches
+    left uncovered."""
     rng = random.Random(budget.settings.seed)
-    batches = _batches(options, rng)
+    order = list(options)
+    rng.shuffle(order)
+    batches = [order[i:i + GREEDY_BATCH_AGENTS] for i in range(0, len(order), GREEDY_BATCH_AGENTS)]
     plan: Plan = {}
-    allocation: Allocation = {}
     for i, batch in enumerate(batches):
-        share = min(CONSTRUCTION_BATCH_MAX_S, max(0.2, 0.4 * budget.remaining() / (len(batches) - i)))
-        status, sub_plan, sub_alloc = _solve_submodel(instance, batch, plan, allocation, budget, share, i, stats)
-        if status == cp_model.UNKNOWN:  # no schedule in time: any feasible one for this batch, then improve
-            status, sub_plan, sub_alloc = _solve_submodel(
-                instance, batch, plan, allocation, budget, max(5.0, share), i, stats, hard_only=True)
+        share = max(0.5, min(5.0, 0.3 * budget.remaining() / (len(batches) - i)))
+        status, sub_plan = _greedy_batch(instance, batch, plan, budget, share, i, stats)
         if status == cp_model.INFEASIBLE:
             return "infeasible"
         if sub_plan is None:
             return "unknown"
         plan.update(sub_plan)
-        if sub_alloc:
-            allocation = sub_alloc
-        emit(ProgressEvent(budget.elapsed(), "construct", message=f"batch {i + 1}/{len(batches)}"))
-    stats.lns_iterations = 0
-    return plan, allocation
+        if (i + 1) % max(1, len(batches) // 10) == 0 or i + 1 == len(batches):
+            emit(ProgressEvent(budget.elapsed(), "construct", message=f"{len(plan)}/{len(options)} agents"))
+    return plan, repair_allocation(instance, plan, {})
 
 
 class Neighbourhood:
@@ -231,11 +365,11 @@ def improve(
         nb.adapt(status)
         logger.debug("lns %d: %s %d agents, %s, %.2f s, objective %d", iteration, nb.name, len(free),
                      getattr(status, "name", status), time.perf_counter() - started, objective)
-    stats.lns_iterations = iteration
+    stats.lns_iterations += iteration
     return plan, allocation
 
 
-def _hint(m: ScheduleModel, plan: Plan, allocation: Allocation) -> None:
+def hint(m: ScheduleModel, plan: Plan, allocation: Allocation) -> None:
     for agent_id, agent_vars in m.agents.items():
         current = plan.get(agent_id)
         if current is None:

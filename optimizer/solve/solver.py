@@ -32,8 +32,9 @@ logger = logging.getLogger(__name__)
 BUILD_SECONDS_PER_ITEM = 1e-5
 """Deterministic stand-in for model building time: about what Python takes per variable or constraint."""
 
-MONOLITHIC_MAX_OPTIONS = 25_000
-"""'auto' solves one model when the instance has at most this many (agent, day, shift) options."""
+MONOLITHIC_MAX_OPTIONS = 600
+"""'auto' solves one model when the instance has at most this many (agent, day, shift) options
+(measured: beyond a few agents, one model finds good schedules far more slowly than the LNS)."""
 
 
 @dataclass
@@ -112,11 +113,6 @@ def solve(
     if problems:
         return _infeasible(instance, problems, budget, stats)
 
-    emit(ProgressEvent(budget.elapsed(), "anonymous", message="anonymous lower bound"))
-    anonymous = solve_anonymous(instance, budget.solver(min(10.0, 0.15 * settings.time_limit_s)))
-    budget.used_deterministic += anonymous.deterministic_time
-    stats.anonymous_time_s = anonymous.wall_time_s
-
     total_options = sum(len(o) for a in options for o in a.by_day.values())
     strategy = settings.strategy
     if strategy == "auto":
@@ -124,12 +120,33 @@ def solve(
     stats.strategy = strategy
     logger.info("%d agents, %d shift options: %s strategy", len(options), total_options, strategy)
 
+    # A complete schedule first (every hard rule is per agent, so this only fails when some agent
+    # cannot be scheduled at all), then the yardstick, then the improvement.
+    built = lns.construct(instance, options, budget, emit, stats)
+    if built == "infeasible":
+        return _infeasible(instance, explain.explain_infeasible(instance, options, budget), budget, stats)
+    first = None if isinstance(built, str) else built
+    if first is not None:
+        stats.time_to_first_s = round(budget.elapsed(), 3)
+        objective = extract.account(instance, *first).objective
+        emit(ProgressEvent(budget.elapsed(), "construct", objective=objective, solutions=1, improved=True,
+                           message="first complete schedule"))
+
+    emit(ProgressEvent(budget.elapsed(), "anonymous", message="anonymous lower bound"))
+    anonymous = solve_anonymous(instance, budget.solver(min(10.0, 0.15 * settings.time_limit_s)))
+    budget.used_deterministic += anonymous.deterministic_time
+    stats.anonymous_time_s = round(anonymous.wall_time_s, 3)
+
     if strategy == "monolithic":
-        outcome = _solve_monolithic(instance, options, budget, emit, stats, anonymous.bound)
+        outcome = _solve_monolithic(instance, options, first, budget, emit, stats, anonymous.bound)
+    elif first is not None:
+        outcome = lns.solve_lns(instance, options, first, budget, emit, stats, anonymous.bound)
     else:
-        outcome = lns.solve_lns(instance, options, budget, emit, stats, anonymous.bound)
+        outcome = Outcome("unknown")
     if outcome.status == "infeasible":
         return _infeasible(instance, explain.explain_infeasible(instance, options, budget), budget, stats)
+    if outcome.plan is None and first is not None:
+        outcome = Outcome("feasible", *first, anonymous.bound)
     if outcome.plan is None:
         return SolveResult(instance=instance.name, status="unknown", wall_time_s=round(budget.elapsed(), 3),
                            anonymous_bound=anonymous.bound, stats=stats,
@@ -155,29 +172,35 @@ class Outcome:
 def _solve_monolithic(
     instance: Instance,
     options: list[AgentOptions],
+    first: tuple[Plan, Allocation] | None,
     budget: Budget,
     emit: ProgressCallback,
     stats: SolveStats,
     anonymous_bound: float | None,
 ) -> Outcome:
     m = ScheduleModel(instance, options)
-    stats.build_time_s = round(m.build_time_s, 3)
+    stats.build_time_s = round(stats.build_time_s + m.build_time_s, 3)
+    if first is not None:
+        lns.hint(m, *first)
     stats.variables, stats.constraints = m.num_variables, m.num_constraints
     solver = budget.solver(budget.remaining())
     reporter = SolutionReporter(emit, budget.started, "solve")
     status = solver.solve(m.model, reporter)
     budget.charge(solver, m.num_variables + m.num_constraints)
-    stats.time_to_first_s = reporter.first_solution_s
-    stats.progress = []
+    if stats.time_to_first_s is None:
+        stats.time_to_first_s = reporter.first_solution_s
     if status == cp_model.INFEASIBLE:
         return Outcome("infeasible")
+    bound = solver.best_objective_bound if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+    if anonymous_bound is not None:
+        bound = anonymous_bound if bound is None else max(bound, anonymous_bound)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return Outcome("unknown")
+        return Outcome("feasible", *first, bound) if first is not None else Outcome("unknown")
     plan = extract.read_plan(m, solver)
     allocation = extract.read_allocation(m, solver)
-    bound = solver.best_objective_bound
-    if anonymous_bound is not None:
-        bound = max(bound, anonymous_bound)
+    if first is not None and extract.account(instance, *first).objective < extract.account(
+            instance, plan, repair_allocation(instance, plan, allocation)).objective:
+        plan, allocation = first  # the search ended before it caught up with the construction
     return Outcome("optimal" if status == cp_model.OPTIMAL else "feasible", plan, allocation, bound)
 
 
