@@ -3,6 +3,7 @@ its break starts, plus the per-interval skill allocation of multi-skill groups."
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -23,10 +24,16 @@ class PlacedShift:
     breaks: tuple[tuple[BreakRule, int], ...]
     """(rule, start minute) in rule order."""
 
-    def working_intervals(self, step: int) -> list[int]:
+    def working_intervals(self, step: int) -> tuple[int, ...]:
         """Intervals (absolute indices) worked, net of breaks."""
-        on_break = {m // step for rule, start in self.breaks for m in range(start, start + rule.duration_minutes, step)}
-        return [t for t in range(self.option.start // step, self.option.end // step) if t not in on_break]
+        return _working_intervals(self, step)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _working_intervals(shift: PlacedShift, step: int) -> tuple[int, ...]:
+    """Cached: the search evaluates the same shifts over and over."""
+    on_break = {m // step for rule, start in shift.breaks for m in range(start, start + rule.duration_minutes, step)}
+    return tuple(t for t in range(shift.option.start // step, shift.option.end // step) if t not in on_break)
 
 
 AgentPlan = dict[int, PlacedShift]
@@ -119,9 +126,11 @@ def repair_allocation(instance: Instance, plan: Plan, allocation: Allocation) ->
                 for s in group:
                     out[s][t] = given[s][t]
                 continue
+            need = {s: required[s][t] - single[s][t] for s in group}
             for _ in range(n):
-                best = max(group, key=lambda s: required[s][t] - single[s][t] - out[s][t])
+                best = max(group, key=need.__getitem__)
                 out[best][t] += 1
+                need[best] -= 1
         result[group] = out
         for s in group:
             for t in range(horizon):
