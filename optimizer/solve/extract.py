@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from optimizer.domain.ids import time_of_day_minutes
-from optimizer.domain.instance import Instance
+from optimizer.domain.instance import Agent, Instance
 from optimizer.domain.schedule import (
     Activity,
     Assignment,
@@ -82,7 +82,7 @@ class Accounting:
         return sum(self.terms.values())
 
 
-def account(instance: Instance, plan: Plan, allocation: Allocation) -> Accounting:  # noqa: C901
+def account(instance: Instance, plan: Plan, allocation: Allocation) -> Accounting:
     """Every objective term, recomputed from the plan (see optimizer.domain.schedule)."""
     grid = TimeGrid(instance.horizon)
     scheduled = scheduled_per_skill(instance, plan, allocation)
@@ -97,58 +97,22 @@ def account(instance: Instance, plan: Plan, allocation: Allocation) -> Accountin
             terms["under_staffing"] += piecewise_cost(max(0, r - s), weights)
             terms["over_staffing"] += over_weight * max(0, s - r)
 
-    templates = {t.id: t for t in instance.templates}
-    scale = instance.weights.preferences
     patterns: set[tuple[str, int, int]] = set()
     shift_counts: Counter[tuple[int, str]] = Counter()
     paid_by_agent: dict[str, int] = {}
     pref_total = pref_honored = 0
     for agent in instance.agents:
         shifts = plan.get(agent.id, {})
-        contract = instance.contract_of(agent)
-        paid = 0
+        local = agent_terms(instance, agent, shifts, grid)
+        for name in ("labor_cost", "preferences", "contract_soft"):
+            terms[name] += getattr(local, name)
+        violations.extend(local.violations)
+        pref_total += local.preferences_total
+        pref_honored += local.preferences_honored
+        paid_by_agent[agent.id] = sum(shift.option.paid_minutes for shift in shifts.values())
         for day, shift in shifts.items():
-            option = shift.option
-            paid += option.paid_minutes
-            terms["labor_cost"] += labor_cost(instance, agent, templates[option.template_id], option.paid_minutes)
-            patterns.add(option.pattern)
-            shift_counts[(day, option.template_id)] += 1
-        paid_by_agent[agent.id] = paid
-
-        def prefer(ok: bool, weight: int, message: str, day: int, agent_id: str = agent.id) -> None:
-            nonlocal pref_total, pref_honored
-            pref_total += 1
-            if ok:
-                pref_honored += 1
-            elif weight * scale:
-                terms["preferences"] += weight * scale
-                violations.append(Violation(rule="preferences", agent_id=agent_id,
-                                            start=grid.datetime(day * 1440), message=message,
-                                            penalty=weight * scale))
-
-        prefs = agent.preferences
-        if prefs.start_window is not None:
-            lo, hi = time_of_day_minutes(prefs.start_window.earliest), time_of_day_minutes(prefs.start_window.latest)
-            for day, shift in sorted(shifts.items()):
-                sod = shift.option.start_of_day
-                prefer(lo <= sod <= hi, prefs.start_window.weight,
-                       f"{agent.id} starts at {sod // 60:02d}:{sod % 60:02d} on {grid.horizon.date_of_day(day)}, "
-                       f"outside the preferred {prefs.start_window.earliest}-{prefs.start_window.latest}", day)
-        for day_off in prefs.days_off:
-            day = grid.day_of_date(day_off.date)
-            prefer(day not in shifts, day_off.weight, f"{agent.id} works on preferred day off {day_off.date}", day)
-        for request in prefs.shift_requests:
-            day = grid.day_of_date(request.date)
-            shift = shifts.get(day)
-            matched = shift is not None and (request.template is None or shift.option.template_id == request.template)
-            what = f"a {request.template} shift" if request.template else "a shift"
-            prefer(matched == request.on, request.weight,
-                   f"{agent.id} {'requested' if request.on else 'asked not to have'} {what} on {request.date}", day)
-
-        soft_terms = _soft_contract_violations(instance, agent.id, contract, shifts, paid, grid)
-        for violation in soft_terms:
-            terms["contract_soft"] += violation.penalty
-        violations.extend(soft_terms)
+            patterns.add(shift.option.pattern)
+            shift_counts[(day, shift.option.template_id)] += 1
 
     if instance.weights.fairness:
         by_contract = defaultdict(list)
@@ -164,6 +128,66 @@ def account(instance: Instance, plan: Plan, allocation: Allocation) -> Accountin
         terms["shift_demand"] += row.over_weight * max(0, count - row.required)
     return Accounting(terms=terms, scheduled=scheduled, violations=violations,
                       preferences_total=pref_total, preferences_honored=pref_honored)
+
+
+@dataclass
+class AgentTerms:
+    """The objective terms that depend on one agent's shifts alone."""
+
+    labor_cost: int = 0
+    preferences: int = 0
+    contract_soft: int = 0
+    violations: list[Violation] = field(default_factory=list)
+    preferences_total: int = 0
+    preferences_honored: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.labor_cost + self.preferences + self.contract_soft
+
+
+def agent_terms(instance: Instance, agent: Agent, shifts: dict[int, PlacedShift], grid: TimeGrid) -> AgentTerms:
+    result = AgentTerms()
+    scale = instance.weights.preferences
+    paid = 0
+    for shift in shifts.values():
+        option = shift.option
+        paid += option.paid_minutes
+        result.labor_cost += labor_cost(instance, agent, instance.template(option.template_id), option.paid_minutes)
+
+    def prefer(ok: bool, weight: int, message: str, day: int) -> None:
+        result.preferences_total += 1
+        if ok:
+            result.preferences_honored += 1
+        elif weight * scale:
+            result.preferences += weight * scale
+            result.violations.append(Violation(rule="preferences", agent_id=agent.id,
+                                               start=grid.datetime(day * 1440), message=message,
+                                               penalty=weight * scale))
+
+    prefs = agent.preferences
+    if prefs.start_window is not None:
+        lo, hi = time_of_day_minutes(prefs.start_window.earliest), time_of_day_minutes(prefs.start_window.latest)
+        for day, shift in sorted(shifts.items()):
+            sod = shift.option.start_of_day
+            prefer(lo <= sod <= hi, prefs.start_window.weight,
+                   f"{agent.id} starts at {sod // 60:02d}:{sod % 60:02d} on {grid.horizon.date_of_day(day)}, "
+                   f"outside the preferred {prefs.start_window.earliest}-{prefs.start_window.latest}", day)
+    for day_off in prefs.days_off:
+        day = grid.day_of_date(day_off.date)
+        prefer(day not in shifts, day_off.weight, f"{agent.id} works on preferred day off {day_off.date}", day)
+    for request in prefs.shift_requests:
+        day = grid.day_of_date(request.date)
+        shift = shifts.get(day)
+        matched = shift is not None and (request.template is None or shift.option.template_id == request.template)
+        what = f"a {request.template} shift" if request.template else "a shift"
+        prefer(matched == request.on, request.weight,
+               f"{agent.id} {'requested' if request.on else 'asked not to have'} {what} on {request.date}", day)
+
+    soft = _soft_contract_violations(instance, agent.id, instance.contract_of(agent), shifts, paid, grid)
+    result.contract_soft = sum(v.penalty for v in soft)
+    result.violations.extend(soft)
+    return result
 
 
 def _soft_contract_violations(instance, agent_id, contract, shifts, paid, grid) -> list[Violation]:  # type: ignore[no-untyped-def]

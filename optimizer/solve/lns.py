@@ -17,6 +17,7 @@ import random
 import time
 from typing import TYPE_CHECKING
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from optimizer.domain.instance import Instance, ShiftTemplate
@@ -27,7 +28,10 @@ from optimizer.model.options import AgentOptions, ShiftOption
 from optimizer.model.plan import Allocation, FixedPart, PlacedShift, Plan, group_of, repair_allocation
 from optimizer.model.shifts import break_starts
 from optimizer.solve import extract
+from optimizer.solve.coverage_state import CoverageState
+from optimizer.solve.extract import agent_terms
 from optimizer.solve.progress import ProgressCallback, ProgressEvent
+from optimizer.timegrid import TimeGrid
 
 if TYPE_CHECKING:
     from optimizer.solve.solver import Budget, Outcome
@@ -74,41 +78,63 @@ def best_response(
     bound: float | None,
 ) -> tuple[Plan, Allocation, int]:
     """Sweeps over the agents: take one agent out and schedule it again against what everyone
-    else covers. For one agent the marginal values are exact (it changes each interval's
-    coverage by at most one), so this is a fast, exact best response for coverage; the move is
-    kept when the exactly recomputed objective improves. Stops when a sweep gains under 0.1% or
-    after half of the remaining time."""
+    else covers. For one single-skill agent the marginal values are exact (it changes each
+    interval's coverage by at most one), so comparing the agent's old and new shifts under them
+    is an exact best response for coverage plus the agent's own terms; multi-skill agents and the
+    global terms (fairness, patterns, shift demand) are checked by recomputing the objective
+    exactly after each sweep, which is undone if it got worse. Stops when a sweep gains under
+    0.1% or after half of the remaining time."""
     rng = random.Random(budget.settings.seed + 2)
-    deadline = budget.remaining() / 2
-    allocation = repair_allocation(instance, plan, {})
+    grid = TimeGrid(instance.horizon)
+    step = grid.step
+    horizon = instance.horizon.num_intervals
+    stop_at = budget.remaining() / 2
+    state = CoverageState(instance, plan)
+
+    def score(agent_options: AgentOptions, shifts: dict[int, PlacedShift], value: np.ndarray) -> float:
+        gain = sum(int(value[t]) for shift in shifts.values() for t in shift.working_intervals(step) if t < horizon)
+        return agent_terms(instance, agent_options.agent, shifts, grid).total - gain
+
     sweep = 0
-    while budget.remaining() > deadline:
+    while budget.remaining() > stop_at and (bound is None or objective > bound + 1e-6):
         sweep += 1
-        at_start = objective
+        at_start, plan_at_start = objective, dict(plan)
         order = list(options)
         rng.shuffle(order)
+        moves = 0
         for agent_options in order:
-            if budget.remaining() <= deadline or (bound is not None and objective <= bound + 1e-6):
+            if budget.remaining() <= stop_at:
                 break
             agent_id = agent_options.agent.id
-            others = {a: p for a, p in plan.items() if a != agent_id}
-            status, sub_plan = _greedy_batch(instance, [agent_options], others, budget, 2.0, sweep, stats)
+            current = plan.get(agent_id, {})
+            state.add(agent_id, current, -1)
+            values = state.marginal_values()
+            group = state.group_of[agent_id]
+            status, sub_plan = _greedy_batch(instance, [agent_options], {group: values[group]}, budget, 2.0,
+                                             sweep, stats)
             stats.lns_iterations += 1
-            if sub_plan is None or sub_plan[agent_id] == plan.get(agent_id):
-                continue
-            candidate = {**others, **sub_plan}
-            candidate_allocation = repair_allocation(instance, candidate, {})
-            value = extract.account(instance, candidate, candidate_allocation).objective
-            if value < objective:
-                plan, allocation, objective = candidate, candidate_allocation, value
-                elapsed = budget.elapsed()
-                stats.progress.append([round(elapsed, 3), objective, bound if bound is not None else -1])
-                emit(ProgressEvent(elapsed, "improve", objective=objective, bound=bound, improved=True,
-                                   solutions=stats.lns_iterations))
-        logger.debug("best-response sweep %d: %d -> %d", sweep, at_start, objective)
+            chosen = current
+            if sub_plan is not None and sub_plan[agent_id] != current:
+                if score(agent_options, sub_plan[agent_id], values[group]) < score(agent_options, current, values[group]):
+                    chosen = sub_plan[agent_id]
+                    plan[agent_id] = chosen
+                    moves += 1
+            state.add(agent_id, chosen, +1)
+        value = extract.account(instance, plan, repair_allocation(instance, plan, {})).objective
+        if value > at_start:  # the estimate misled (multi-skill allocation or a global term): undo
+            plan, objective = plan_at_start, at_start
+            state = CoverageState(instance, plan)
+            logger.debug("best-response sweep %d: %d moves undone (%d > %d)", sweep, moves, value, at_start)
+            break
+        objective = value
+        elapsed = budget.elapsed()
+        stats.progress.append([round(elapsed, 3), objective, bound if bound is not None else -1])
+        emit(ProgressEvent(elapsed, "improve", objective=objective, bound=bound, improved=True,
+                           solutions=stats.lns_iterations, message=f"sweep {sweep}: {moves} agents moved"))
+        logger.debug("best-response sweep %d: %d moves, %d -> %d", sweep, moves, at_start, objective)
         if at_start - objective < 0.001 * at_start:
             break
-    return plan, allocation, objective
+    return plan, repair_allocation(instance, plan, {}), objective
 
 
 def _size(agent_options: AgentOptions) -> int:
@@ -182,26 +208,6 @@ def _solve_submodel(
     return status, extract.read_plan(m, solver), extract.read_allocation(m, solver)
 
 
-def marginal_values(instance: Instance, plan: Plan) -> dict[tuple[str, ...], list[int]]:
-    """Per skill group and interval: what one more working agent of the group is worth now, i.e.
-    the under-staffing cost it removes (or minus the over-staffing cost it adds) on the skill of
-    the group that needs it most."""
-    allocation = repair_allocation(instance, plan, {})
-    scheduled = extract.scheduled_per_skill(instance, plan, allocation)
-    horizon = instance.horizon.num_intervals
-    per_skill: dict[str, list[int]] = {}
-    for skill in instance.skills:
-        weights = instance.under_weights(skill.id)
-        over = instance.over_weight(skill.id)
-        values = []
-        for r, s in zip(instance.required(skill.id), scheduled[skill.id], strict=True):
-            missing = r - s
-            values.append(weights[min(missing, len(weights)) - 1] if missing > 0 else -over)
-        per_skill[skill.id] = values
-    groups = {group_of(a) for a in instance.agents}
-    return {g: [max(per_skill[s][t] for s in g) for t in range(horizon)] for g in groups}
-
-
 def best_breaks(option: ShiftOption, template: ShiftTemplate, prefix: list[int], step: int) -> tuple[int, tuple]:
     """Break starts for an option that lose the least value (each break in order, at its best
     position after the previous one), and the value lost. `prefix` holds prefix sums of the
@@ -228,7 +234,12 @@ def best_breaks(option: ShiftOption, template: ShiftTemplate, prefix: list[int],
 
 
 def _greedy_batch(
-    instance: Instance, batch: list[AgentOptions], plan: Plan, budget: Budget, limit_s: float, seed_offset: int,
+    instance: Instance,
+    batch: list[AgentOptions],
+    values: dict[tuple[str, ...], np.ndarray],
+    budget: Budget,
+    limit_s: float,
+    seed_offset: int,
     stats: SolveStats,
 ) -> tuple[int, Plan | None]:
     """The batch's agents under their own rules and terms, with coverage replaced by a linear
@@ -240,10 +251,8 @@ def _greedy_batch(
     templates = {t.id: t for t in instance.templates}
     placements: dict[tuple[str, ShiftOption], tuple] = {}
     proxy = []
-    for group, value in marginal_values(instance, plan).items():
-        prefix = [0]
-        for v in value:
-            prefix.append(prefix[-1] + v)
+    for group, value in values.items():
+        prefix = [0, *np.cumsum(value).tolist()]
         for agent_vars in m.agents.values():
             if group_of(agent_vars.agent) != group:
                 continue
@@ -284,14 +293,17 @@ def construct(
     rng.shuffle(order)
     batches = [order[i:i + GREEDY_BATCH_AGENTS] for i in range(0, len(order), GREEDY_BATCH_AGENTS)]
     plan: Plan = {}
+    state = CoverageState(instance)
     for i, batch in enumerate(batches):
         share = max(0.5, min(5.0, 0.3 * budget.remaining() / (len(batches) - i)))
-        status, sub_plan = _greedy_batch(instance, batch, plan, budget, share, i, stats)
+        status, sub_plan = _greedy_batch(instance, batch, state.marginal_values(), budget, share, i, stats)
         if status == cp_model.INFEASIBLE:
             return "infeasible"
         if sub_plan is None:
             return "unknown"
         plan.update(sub_plan)
+        for agent_id, agent_shifts in sub_plan.items():
+            state.add(agent_id, agent_shifts, +1)
         if (i + 1) % max(1, len(batches) // 10) == 0 or i + 1 == len(batches):
             emit(ProgressEvent(budget.elapsed(), "construct", message=f"{len(plan)}/{len(options)} agents"))
     return plan, repair_allocation(instance, plan, {})

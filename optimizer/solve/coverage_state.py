@@ -1,0 +1,72 @@
+"""Working agents per skill group and interval, kept up to date one agent at a time (numpy), and
+what one more agent of each group is worth in each interval.
+
+The construction and the best-response sweeps ask this question thousands of times; answering it
+incrementally instead of re-accounting the whole schedule is what makes them fast. Multi-skill
+groups are allocated greedily (each agent to the skill of the group with the largest remaining
+need), as `plan.repair_allocation` does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optimizer.domain.instance import Instance
+from optimizer.model.plan import GroupKey, PlacedShift, Plan, group_of
+
+
+class CoverageState:
+    def __init__(self, instance: Instance, plan: Plan | None = None) -> None:
+        self.horizon = instance.horizon.num_intervals
+        self.step = instance.horizon.interval_minutes
+        self.group_of = {agent.id: group_of(agent) for agent in instance.agents}
+        self.groups = sorted(set(self.group_of.values()))
+        self.counts = {g: np.zeros(self.horizon, dtype=np.int64) for g in self.groups}
+        self.skills = [s.id for s in instance.skills]
+        self.required = {s: np.asarray(instance.required(s), dtype=np.int64) for s in self.skills}
+        self.under_weights = {s: np.asarray(instance.under_weights(s), dtype=np.int64) for s in self.skills}
+        self.over_weight = {s: instance.over_weight(s) for s in self.skills}
+        for agent_id, shifts in (plan or {}).items():
+            self.add(agent_id, shifts, +1)
+
+    def add(self, agent_id: str, shifts: dict[int, PlacedShift], sign: int) -> None:
+        """Add (sign +1) or remove (sign -1) an agent's shifts."""
+        counts = self.counts[self.group_of[agent_id]]
+        for shift in shifts.values():
+            intervals = [t for t in shift.working_intervals(self.step) if t < self.horizon]
+            counts[intervals] += sign
+
+    def scheduled(self) -> dict[str, np.ndarray]:
+        scheduled = {s: np.zeros(self.horizon, dtype=np.int64) for s in self.skills}
+        for group in self.groups:
+            if len(group) == 1:
+                scheduled[group[0]] += self.counts[group]
+        for group in self.groups:
+            if len(group) == 1:
+                continue
+            need = np.stack([self.required[s] - scheduled[s] for s in group])
+            allocated = np.zeros_like(need)
+            left = self.counts[group].copy()
+            while True:
+                columns = np.flatnonzero(left > 0)
+                if columns.size == 0:
+                    break
+                rows = np.argmax(need[:, columns], axis=0)
+                allocated[rows, columns] += 1
+                need[rows, columns] -= 1
+                left[columns] -= 1
+            for i, skill in enumerate(group):
+                scheduled[skill] += allocated[i]
+        return scheduled
+
+    def marginal_values(self) -> dict[GroupKey, np.ndarray]:
+        """Per group and interval: the under-staffing cost one more working agent removes (or minus
+        the over-staffing cost it adds), on the group's skill that needs it most."""
+        scheduled = self.scheduled()
+        per_skill = {}
+        for skill in self.skills:
+            missing = self.required[skill] - scheduled[skill]
+            weights = self.under_weights[skill]
+            index = np.clip(missing, 1, len(weights)) - 1
+            per_skill[skill] = np.where(missing > 0, weights[index], -self.over_weight[skill])
+        return {g: np.max(np.stack([per_skill[s] for s in g]), axis=0) for g in self.groups}
