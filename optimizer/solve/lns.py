@@ -24,8 +24,17 @@ from optimizer.domain.instance import Instance, ShiftTemplate
 from optimizer.domain.schedule import SolveStats
 from optimizer.model import cost, preferences, shifts
 from optimizer.model.builder import HARD_FAMILIES, ScheduleModel
+from optimizer.model.coverage import CoverageVars, coverage_terms
 from optimizer.model.options import AgentOptions, ShiftOption
-from optimizer.model.plan import Allocation, FixedPart, PlacedShift, Plan, group_of, repair_allocation
+from optimizer.model.plan import (
+    Allocation,
+    FixedPart,
+    PlacedShift,
+    Plan,
+    group_of,
+    repair_allocation,
+    working_counts,
+)
 from optimizer.model.shifts import break_starts
 from optimizer.solve import extract
 from optimizer.solve.coverage_state import CoverageState
@@ -46,6 +55,9 @@ GREEDY_BATCH_AGENTS = 2
 GREEDY_FAMILIES = [f for f in HARD_FAMILIES if f is not shifts.add_breaks_inside_their_windows] + [
     cost.add_labor_cost, preferences.add_preferences]
 LNS_STEP_MAX_S = 1.0
+DAY_NEIGHBOURHOOD_EVERY = 5
+"""Measured on the generated instances: agent neighbourhoods (a few agents, whole week) improve
+far more often than day windows (many agents, one to three days); both are kept."""
 
 
 def solve_lns(
@@ -63,8 +75,43 @@ def solve_lns(
     objective = extract.account(instance, plan, allocation).objective
     stats.progress.append([round(budget.elapsed(), 3), objective, bound if bound is not None else -1])
     plan, allocation, objective = best_response(instance, options, plan, objective, budget, emit, stats, bound)
-    plan, allocation = improve(instance, options, plan, allocation, objective, budget, emit, stats, bound)
+    multi_skill = any(len(group_of(a)) > 1 for a in instance.agents)
+    reserve = allocation_time(budget) + 0.5 if multi_skill else 0.2
+    plan, allocation = improve(instance, options, plan, allocation, objective, budget, emit, stats, bound, reserve)
+    allocation = best_allocation(instance, plan, allocation, budget)
     return Outcome("feasible", plan, allocation, bound)
+
+
+def allocation_time(budget: Budget) -> float:
+    return max(1.0, min(5.0, budget.settings.time_limit_s * 0.02))
+
+
+def best_allocation(instance: Instance, plan: Plan, allocation: Allocation, budget: Budget) -> Allocation:
+    """With every shift fixed, the best split of each multi-skill group's working agents over its
+    skills, interval by interval (a small model without shift variables)."""
+    if all(len(group_of(a)) == 1 for a in instance.agents):
+        return allocation
+    model = cp_model.CpModel()
+    cov = CoverageVars()
+    counts = working_counts(instance, plan)
+    current = repair_allocation(instance, plan, allocation)
+    terms = coverage_terms(model, instance, {}, {}, [True] * instance.horizon.num_intervals, counts, current, cov)
+    model.minimize(terms.total())
+    for group, by_skill in cov.alloc.items():
+        for skill, values in by_skill.items():
+            for t, var in enumerate(values):
+                if isinstance(var, cp_model.IntVar):
+                    model.add_hint(var, current[group][skill][t])
+    solver = budget.solver(allocation_time(budget))
+    status = solver.solve(model)
+    budget.charge(solver)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return current
+    found = {group: {skill: [int(solver.value(v)) for v in values] for skill, values in by_skill.items()}
+             for group, by_skill in cov.alloc.items()}
+    before = extract.account(instance, plan, current).objective
+    after = extract.account(instance, plan, repair_allocation(instance, plan, found)).objective
+    return found if after < before else current
 
 
 def best_response(
@@ -200,6 +247,8 @@ def _solve_submodel(
     stats.variables = max(stats.variables, m.num_variables)
     stats.constraints = max(stats.constraints, m.num_constraints)
     hint(m, plan, allocation)
+    if not hard_only:
+        complete_hint(m, budget)
     solver = budget.solver(limit_s, seed_offset=seed_offset, submodel=not hard_only)
     status = solver.solve(m.model)
     budget.charge(solver, m.num_variables + m.num_constraints)
@@ -332,6 +381,7 @@ def improve(
     emit: ProgressCallback,
     stats: SolveStats,
     bound: float | None,
+    reserve_s: float = 0.2,
 ) -> tuple[Plan, Allocation]:
     """Agent neighbourhoods (a few agents, the whole horizon; from one skill group or at random)
     alternate with day neighbourhoods (many agents, one to three consecutive days)."""
@@ -345,10 +395,10 @@ def improve(
     agents_nb = Neighbourhood("agents", max(2, OPTIONS_PER_SUBMODEL // mean_size), 2, len(options))
     days_nb = Neighbourhood("days", max(2, 3 * OPTIONS_PER_SUBMODEL * days // mean_size), 2, len(options))
     iteration = 0
-    while budget.remaining() > 0.2 and len(options) > 1 and (bound is None or objective > bound + 1e-6):
+    while budget.remaining() > reserve_s and len(options) > 1 and (bound is None or objective > bound + 1e-6):
         iteration += 1
         started = time.perf_counter()
-        nb = agents_nb if iteration % 2 else days_nb
+        nb = days_nb if iteration % DAY_NEIGHBOURHOOD_EVERY == 0 else agents_nb
         if rng.random() < 0.5:
             pool = list(by_group[rng.choice(groups)])
             if len(pool) < nb.size:
@@ -362,7 +412,7 @@ def improve(
             length = rng.randint(1, min(3, days))
             first = rng.randrange(days - length + 1)
             window = set(range(first, first + length))
-        limit = min(budget.remaining(), LNS_STEP_MAX_S)
+        limit = min(budget.remaining() - reserve_s, LNS_STEP_MAX_S)
         status, sub_plan, sub_alloc = _solve_submodel(
             instance, free, plan, allocation, budget, limit, 1000 + iteration, stats, window)
         if sub_plan is not None and sub_alloc is not None:
@@ -379,6 +429,22 @@ def improve(
                      getattr(status, "name", status), time.perf_counter() - started, objective)
     stats.lns_iterations += iteration
     return plan, allocation
+
+
+def complete_hint(m: ScheduleModel, budget: Budget) -> None:
+    """Extend a hint of the shift and break variables to every variable (coverage, slacks, ...),
+    by solving the model with the hinted variables fixed: CP-SAT's neighbourhoods then start from
+    the incumbent instead of searching for it."""
+    solver = budget.solver(1.0, workers=1)
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    status = solver.solve(m.model)
+    budget.charge(solver)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return
+    values = solver.response_proto.solution
+    m.model.clear_hints()
+    for index, value in enumerate(values):
+        m.model.add_hint(m.model.get_int_var_from_proto_index(index), value)
 
 
 def hint(m: ScheduleModel, plan: Plan, allocation: Allocation) -> None:
