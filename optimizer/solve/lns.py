@@ -384,7 +384,7 @@ def improve(
     reserve_s: float = 0.2,
 ) -> tuple[Plan, Allocation]:
     """Agent neighbourhoods (a few agents, the whole horizon; from one skill group or at random)
-    alternate with day neighbourhoods (many agents, one to three consecutive days)."""
+    interleave with day neighbourhoods (many agents, one to three consecutive days) every fifth step."""
     rng = random.Random(budget.settings.seed + 1)
     by_group: dict[tuple[str, ...], list[AgentOptions]] = {}
     for agent_options in options:
