@@ -152,13 +152,29 @@ def solve_anonymous(instance: Instance, solver: cp_model.CpSolver) -> AnonymousR
                              deterministic_time=solver.deterministic_time, variables=len(model.proto.variables))
     if status == cp_model.INFEASIBLE:
         return result
+    floor = float(labor_floor(instance))
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         result.objective = round(solver.objective_value)
-        result.bound = float(solver.best_objective_bound)
+        result.bound = max(floor, float(solver.best_objective_bound))
         result.patterns = _patterns(instance, grid, counts, break_counts, solver)
     else:
-        result.bound = float(solver.best_objective_bound) if solver.best_objective_bound > 0 else None
+        result.bound = max(floor, float(solver.best_objective_bound))
     return result
+
+
+def labor_floor(instance: Instance) -> int:
+    """A lower bound on the labor_cost term alone: every agent is paid at least its hard contract
+    minimum at its own rate (less one per shift for the rounding of each shift's cost). Used when
+    the anonymous model's own bound is weaker (large instances whose LP does not finish in time)."""
+    floor = 0.0
+    for agent in instance.agents:
+        contract = instance.contract_of(agent)
+        if contract.is_soft("min_paid_minutes") or not contract.min_paid_minutes:
+            continue
+        max_shifts = contract.max_working_days if contract.max_working_days is not None else instance.horizon.days
+        pay = instance.weights.labor_cost * agent.cost_per_hour * contract.min_paid_minutes / 60
+        floor += max(0.0, pay - max_shifts)
+    return int(floor)
 
 
 def rate_premium(instance: Instance) -> int:

@@ -133,7 +133,7 @@ def solve(
                            message="first complete schedule"))
 
     emit(ProgressEvent(budget.elapsed(), "anonymous", message="anonymous lower bound"))
-    anonymous = solve_anonymous(instance, budget.solver(min(10.0, 0.15 * settings.time_limit_s)))
+    anonymous = solve_anonymous(instance, budget.solver(min(30.0, 0.1 * settings.time_limit_s)))
     budget.used_deterministic += anonymous.deterministic_time
     stats.anonymous_time_s = round(anonymous.wall_time_s, 3)
 
