@@ -130,6 +130,7 @@ class SolveStats(BaseModel):
     time_to_first_s: float | None = None
     anonymous_time_s: float = 0.0
     lns_iterations: int = 0
+    cancelled: bool = Field(default=False, description="The solve was stopped before its time limit.")
     variables: int = 0
     constraints: int = 0
     ortools_version: str = ""

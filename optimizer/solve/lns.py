@@ -344,6 +344,8 @@ def construct(
     plan: Plan = {}
     state = CoverageState(instance)
     for i, batch in enumerate(batches):
+        if budget.cancelled:
+            return "unknown"
         share = max(0.5, min(5.0, 0.3 * budget.remaining() / (len(batches) - i)))
         status, sub_plan = _greedy_batch(instance, batch, state.marginal_values(), budget, share, i, stats)
         if status == cp_model.INFEASIBLE:

@@ -11,15 +11,17 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import ortools
 from ortools.sat.python import cp_model
 
 from optimizer.domain.instance import Instance, SolverSettings
 from optimizer.domain.schedule import SolveResult, SolveStats
-from optimizer.model.anonymous import solve_anonymous
+from optimizer.model.anonymous import AnonymousResult, solve_anonymous
 from optimizer.model.builder import ScheduleModel
 from optimizer.model.options import AgentOptions, agent_options
 from optimizer.model.plan import Allocation, Plan, repair_allocation
@@ -37,17 +39,33 @@ MONOLITHIC_MAX_OPTIONS = 600
 (measured: beyond a few agents, one model finds good schedules far more slowly than the LNS)."""
 
 
+class StopSignal(Protocol):
+    """What `solve(stop=...)` accepts: a `threading.Event` or a `multiprocessing.Event`."""
+
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
 @dataclass
 class Budget:
     """Time accounting. With one worker, CP-SAT's deterministic time is used for every limit, so
-    that a fixed seed gives the same schedule on any machine; otherwise wall-clock seconds."""
+    that a fixed seed gives the same schedule on any machine; otherwise wall-clock seconds.
+    A stop signal ends the budget at once: `remaining()` is 0 and the running CP-SAT search is
+    interrupted (see `watch_stop`)."""
 
     settings: SolverSettings
     started: float
+    stop: StopSignal | None = None
+    active: cp_model.CpSolver | None = field(default=None, repr=False)
 
     @property
     def deterministic(self) -> bool:
         return self.settings.workers == 1
+
+    @property
+    def cancelled(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
 
     def __post_init__(self) -> None:
         self.used_deterministic = 0.0
@@ -56,6 +74,8 @@ class Budget:
         return time.perf_counter() - self.started
 
     def remaining(self) -> float:
+        if self.cancelled:
+            return 0.0
         if self.deterministic:
             return self.settings.time_limit_s - self.used_deterministic
         return self.settings.time_limit_s - self.elapsed()
@@ -93,16 +113,58 @@ class Budget:
             params.log_search_progress = True
             params.log_to_stdout = False
             solver.log_callback = lambda line: logger.debug("cp-sat: %s", line)
+        self.active = solver
         return solver
+
+    def watch_stop(self, done: threading.Event) -> threading.Thread | None:
+        """Interrupt the active CP-SAT search once the stop signal is set (polled, so that a search
+        started just after the signal is stopped too) until `done`."""
+        stop = self.stop
+        if stop is None:
+            return None
+
+        def watch() -> None:
+            while not done.is_set():
+                if stop.wait(0.1) and self.active is not None:
+                    self.active.stop_search()
+                    done.wait(0.05)
+
+        thread = threading.Thread(target=watch, name="wfm-stop-watch", daemon=True)
+        thread.start()
+        return thread
 
 
 def solve(
     instance: Instance,
     settings: SolverSettings | None = None,
     on_progress: ProgressCallback | None = None,
+    stop: StopSignal | None = None,
 ) -> SolveResult:
+    """Solve within `settings.time_limit_s`. Setting `stop` ends the solve early: the best schedule
+    found so far is returned (status feasible, `stats.cancelled`), or status unknown if none yet."""
     settings = settings or instance.solver
-    budget = Budget(settings, time.perf_counter())
+    budget = Budget(settings, time.perf_counter(), stop)
+    done = threading.Event()
+    watcher = budget.watch_stop(done)
+    try:
+        result = _solve(instance, settings, on_progress, budget)
+    finally:
+        done.set()
+        if watcher is not None:
+            watcher.join()
+    if budget.cancelled:
+        result.stats.cancelled = True
+        result.explanation.append("the solve was cancelled before its time limit"
+                                  + ("" if result.assignments else ", before the first complete schedule"))
+    return result
+
+
+def _solve(
+    instance: Instance,
+    settings: SolverSettings,
+    on_progress: ProgressCallback | None,
+    budget: Budget,
+) -> SolveResult:
     emit = on_progress or (lambda event: None)
     stats = SolveStats(workers=settings.workers, seed=settings.seed, time_limit_s=settings.time_limit_s,
                        ortools_version=ortools.__version__)
@@ -132,10 +194,13 @@ def solve(
         emit(ProgressEvent(budget.elapsed(), "construct", objective=objective, solutions=1, improved=True,
                            message="first complete schedule"))
 
-    emit(ProgressEvent(budget.elapsed(), "anonymous", message="anonymous lower bound"))
-    anonymous = solve_anonymous(instance, budget.solver(min(30.0, 0.1 * settings.time_limit_s)))
-    budget.used_deterministic += anonymous.deterministic_time
-    stats.anonymous_time_s = round(anonymous.wall_time_s, 3)
+    if budget.cancelled:
+        anonymous = AnonymousResult("skipped")
+    else:
+        emit(ProgressEvent(budget.elapsed(), "anonymous", message="anonymous lower bound"))
+        anonymous = solve_anonymous(instance, budget.solver(min(30.0, 0.1 * settings.time_limit_s)))
+        budget.used_deterministic += anonymous.deterministic_time
+        stats.anonymous_time_s = round(anonymous.wall_time_s, 3)
 
     if strategy == "monolithic":
         outcome = _solve_monolithic(instance, options, first, budget, emit, stats, anonymous.bound)
@@ -150,7 +215,7 @@ def solve(
     if outcome.plan is None:
         return SolveResult(instance=instance.name, status="unknown", wall_time_s=round(budget.elapsed(), 3),
                            anonymous_bound=anonymous.bound, stats=stats,
-                           explanation=["no schedule was found within the time limit"])
+                           explanation=["no schedule was found within the time limit"] if not budget.cancelled else [])
 
     result = build_result(instance, outcome.plan, outcome.allocation, outcome.status, outcome.bound, budget, stats)
     result.anonymous_bound = anonymous.bound
