@@ -30,8 +30,12 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check optimizer service tests benchmarks
 	$(BIN)/ruff format --check optimizer service tests benchmarks
 
+# The core benchmark suite (benchmarks/suites/core.toml: 3 instances x 60 s and 300 s, about 20 minutes),
+# one subprocess per run, rows appended to benchmarks/results/core.jsonl; then its RESULTS.md section.
+# `make bench BENCH_ARGS=--resume` continues an interrupted run (see benchmarks/README.md).
 bench: $(VENV)/.installed
-	$(BIN)/python benchmarks/run_core.py
+	$(BIN)/python -m benchmarks.runner run benchmarks/suites/core.toml $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.runner report benchmarks/suites/core.toml
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache

@@ -1,0 +1,138 @@
+"""Result rows: one JSON object per (instance, profile, seed) run, one per line of a .jsonl file.
+
+Rows are appended as soon as a run ends (flushed and fsynced), so an interrupted suite loses no
+finished run. A file may hold several rows for the same run key (a suite run twice without
+``--resume``): readers keep the last one (`latest`). See benchmarks/README.md for every field.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+ROW_FIELDS = (
+    "instance",
+    "instance_path",
+    "instance_name",
+    "instance_sha256",
+    "importer",
+    "suite",
+    "profile",
+    "seed",
+    "settings",
+    "status",
+    "objective",
+    "best_bound",
+    "gap",
+    "anonymous_bound",
+    "terms",
+    "published_best",
+    "gap_to_published",
+    "time_to_first_s",
+    "time_to_within_1pct_s",
+    "primal_integral",
+    "primal_integral_horizon_s",
+    "coverage_gap_pct",
+    "strategy",
+    "lns_iterations",
+    "variables",
+    "constraints",
+    "build_time_s",
+    "wall_time_s",
+    "peak_rss_mb",
+    "valid",
+    "validation",
+    "error",
+    "trace",
+    "versions",
+    "host",
+    "started_at",
+)
+"""Every row has exactly these keys (None where a value does not apply)."""
+
+CSV_SKIP = ("trace",)
+
+
+def run_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes two rows the same run: the instance file (path and content), profile and seed."""
+    return (row.get("instance_path"), row.get("instance_sha256"), row.get("profile"), row.get("seed"))
+
+
+def read_rows(path: str | Path) -> list[dict[str, Any]]:
+    """Every well-formed row of a .jsonl file (a torn last line, from a hard kill, is skipped)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict):
+            rows.append(row)
+    return rows
+
+
+def latest(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per run key, the last written, in first-seen order."""
+    by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = run_key(row)
+        by_key.pop(key, None)
+        by_key[key] = row
+    return list(by_key.values())
+
+
+def append_row(path: str | Path, row: dict[str, Any]) -> None:
+    """Append one row and make it durable before returning."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+b") as handle:
+        handle.seek(0, os.SEEK_END)
+        if handle.tell() > 0:
+            handle.seek(-1, os.SEEK_END)
+            if handle.read(1) != b"\n":  # a torn line from a killed writer: start a fresh one
+                handle.write(b"\n")
+        handle.write((json.dumps(row, sort_keys=False) + "\n").encode("utf-8"))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _flat(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, dict) and prefix in ("terms", "versions", "host", "settings", "validation"):
+        for key, inner in value.items():
+            out[f"{prefix}.{key}"] = json.dumps(inner) if isinstance(inner, dict | list) else inner
+    elif isinstance(value, dict | list):
+        out[prefix] = json.dumps(value)
+    else:
+        out[prefix] = value
+
+
+def write_csv(rows: list[dict[str, Any]], path: str | Path) -> Path:
+    """The rows as CSV (nested fields flattened to `field.key`; the trace left out)."""
+    path = Path(path)
+    flat_rows = []
+    columns: list[str] = []
+    for row in rows:
+        flat: dict[str, Any] = {}
+        for key, value in row.items():
+            if key not in CSV_SKIP:
+                _flat(key, value, flat)
+        for column in flat:
+            if column not in columns:
+                columns.append(column)
+        flat_rows.append(flat)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(flat_rows)
+    return path

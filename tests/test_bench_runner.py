@@ -1,0 +1,279 @@
+"""The benchmark runner (benchmarks/): a tiny suite end to end in subprocesses, resume, compare,
+report sections, plot, CSV export, and the metrics on hand-made traces."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from factories import agent, hourly, tiny_instance  # noqa: E402
+
+from benchmarks import metrics  # noqa: E402
+from benchmarks.compare import compare_rows, markdown_table  # noqa: E402
+from benchmarks.report import read_section, render_section, targets_table, write_section  # noqa: E402
+from benchmarks.rows import ROW_FIELDS, read_rows, write_csv  # noqa: E402
+from benchmarks.suite import SuiteError, load_suite  # noqa: E402
+
+SUITE = """
+name = "tiny"
+section = "tiny"
+base_dir = "."
+instances = ["*.json"]
+
+[profiles.mono]
+time_limit_s = 2
+workers = 1
+seed = 1
+
+[profiles.lns]
+time_limit_s = 2
+workers = 1
+seeds = [1]
+strategy = "lns"
+parameters = { search_branching = "FIXED_SEARCH", linearization_level = 0 }
+
+[[targets]]
+text = "tiny: a valid schedule in under 10 s"
+instance = "tiny"
+require = [["wall_time_s", "<", 10], ["status", "!=", "unknown"]]
+
+[[targets]]
+text = "tiny: an impossible target"
+instance = "tiny"
+profile = "mono"
+require = [["objective", "<", 0]]
+"""
+
+
+def write_tiny(folder: Path) -> Path:
+    inst = tiny_instance(
+        days=2,
+        agents=[agent("a1"), agent("a2"), agent("a3")],
+        demand={"voice": hourly({h: 2 for h in range(8, 18)} | {h: 1 for h in range(32, 40)}, days=2)},
+    )
+    path = folder / "tiny.json"
+    path.write_text(inst.model_dump_json(), encoding="utf-8")
+    return path
+
+
+def runner(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks.runner", *map(str, args)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def suite_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """(suite file, results file, instance file) after one run of the tiny suite."""
+    folder = tmp_path_factory.mktemp("bench")
+    instance = write_tiny(folder)
+    suite = folder / "suite.toml"
+    suite.write_text(SUITE, encoding="utf-8")
+    results = folder / "results.jsonl"
+    done = runner("run", suite, "-o", results)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return suite, results, instance
+
+
+# --------------------------------------------------------------------------------------------
+# Metrics on hand-made traces
+
+
+def test_primal_integral_of_a_hand_made_trace() -> None:
+    # No incumbent on [0, 2): p = 1; 100 on [2, 4): |100-50|/100 = 0.5; 60 on [4, 8): 10/60;
+    # 50 from 8 on: 0. Over T = 10: (2 + 2*0.5 + 4/6 + 0) / 10.
+    trace = [[2.0, 100.0, 10.0], [3.0, 120.0, 10.0], [4.0, 60.0, 20.0], [8.0, 50.0, 50.0]]
+    expected = (2 + 1 + 4 / 6) / 10
+    assert metrics.primal_integral(trace, 50.0, 10.0) == pytest.approx(expected)
+    # The non-improving 120 at t=3 is ignored; incumbents after T are ignored.
+    assert metrics.primal_integral(trace, 50.0, 6.0) == pytest.approx((2 + 1 + 2 / 6) / 6)
+    assert metrics.primal_integral([], 50.0, 10.0) == 1.0
+    assert metrics.primal_integral([[0.0, 7.0]], 7.0, 5.0) == 0.0
+    assert metrics.primal_integral(trace, None, 10.0) is None
+    assert metrics.primal_gap(-5.0, 5.0) == 1.0 and metrics.primal_gap(0.0, 0.0) == 0.0
+
+
+def test_time_to_within_and_coverage_gap() -> None:
+    trace = [[2.0, 100.0], [4.0, 60.0], [8.0, 50.0]]
+    assert metrics.time_to_within(trace, 50.0, 0.01) == 8.0
+    assert metrics.time_to_within(trace, 50.0, 0.25) == 4.0
+    assert metrics.time_to_within([], 50.0) is None
+    terms = {
+        "under_staffing": 300,
+        "over_staffing": 50,
+        "labor_cost": 100,
+        "shift_demand": 50,
+        "preferences": 999,
+    }
+    # (300 + 50 + 100 + 50 - 400) / (50 agent-intervals * 100) = 2 %
+    assert metrics.coverage_gap_pct(terms, 400.0, 50, 100) == pytest.approx(2.0)
+    assert metrics.coverage_gap_pct(terms, None, 50, 100) is None
+    assert metrics.coverage_gap_pct(terms, 400.0, 0, 100) is None
+    assert metrics.ratio(3.0, 2.0) == 1.5 and metrics.ratio(0, 0) == 1.0 and metrics.ratio(1, 0) is None
+
+
+# --------------------------------------------------------------------------------------------
+# The tiny suite end to end
+
+
+def test_rows_are_well_formed(suite_run: tuple[Path, Path, Path]) -> None:
+    _, results, instance = suite_run
+    rows = read_rows(results)
+    assert [(r["profile"], r["seed"]) for r in rows] == [("mono", 1), ("lns", 1)]
+    sha = hashlib.sha256(instance.read_bytes()).hexdigest()
+    for row in rows:
+        assert tuple(row) == ROW_FIELDS
+        assert row["instance"] == "tiny" and row["instance_sha256"] == sha
+        assert row["status"] in ("optimal", "feasible") and row["error"] is None
+        assert row["valid"] is True
+        assert row["objective"] is not None and row["anonymous_bound"] is not None
+        assert row["objective"] >= row["anonymous_bound"]
+        assert row["settings"]["time_limit_s"] == 2 and row["settings"]["workers"] == 1
+        assert row["time_to_first_s"] is not None and row["time_to_within_1pct_s"] is not None
+        assert 0.0 <= row["primal_integral"] <= 1.0
+        assert row["coverage_gap_pct"] is not None and row["coverage_gap_pct"] >= -1e-9
+        assert row["peak_rss_mb"] > 10 and row["wall_time_s"] > 0
+        assert row["trace"] and row["trace"][-1][1] >= row["objective"]
+        assert row["versions"]["python"] and row["versions"]["ortools"]
+        assert row["host"]["cpu_count"] >= 1 and row["started_at"]
+    lns = rows[1]
+    assert lns["settings"]["strategy"] == "lns"
+    assert lns["settings"]["parameters"] == {"search_branching": "FIXED_SEARCH", "linearization_level": 0}
+
+
+def test_resume_skips_rows_already_present(suite_run: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    suite, results, _ = suite_run
+    copy = tmp_path / "results.jsonl"
+    lines = results.read_text(encoding="utf-8").splitlines()
+    copy.write_text(lines[0] + "\n" + lines[1][:40], encoding="utf-8")  # the second row torn by a kill
+    done = runner("run", suite, "-o", copy, "--resume")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 of 2 runs already" in done.stdout
+    rows = read_rows(copy)
+    assert [r["profile"] for r in rows] == ["mono", "lns"]
+    again = runner("run", suite, "-o", copy, "--resume")
+    assert "2 of 2 runs already" in again.stdout and len(read_rows(copy)) == 2
+
+
+def test_a_crashing_run_does_not_stop_the_suite(tmp_path: Path) -> None:
+    (tmp_path / "broken.json").write_text('{"name": "broken"}', encoding="utf-8")
+    suite = tmp_path / "suite.json"
+    suite.write_text(
+        json.dumps(
+            {
+                "base_dir": ".",
+                "instances": ["broken.json"],
+                "profiles": {"p": {"time_limit_s": 1, "workers": 1}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    done = runner("run", suite, "-o", tmp_path / "r.jsonl")
+    assert done.returncode == 0, done.stdout + done.stderr
+    [row] = read_rows(tmp_path / "r.jsonl")
+    assert row["status"] == "error" and row["valid"] is False and "horizon" in row["error"]
+
+
+def test_compare_has_ratio_columns(suite_run: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    _, results, _ = suite_run
+    rows = read_rows(results)
+    slower = [{**r, "time_to_first_s": 2 * r["time_to_first_s"]} for r in rows]
+    table = compare_rows(rows, slower, label_a="a", label_b="b")
+    assert [line["profile"] for line in table.lines] == ["mono", "lns"]
+    assert table.lines[0]["objective B/A"] == 1.0
+    assert table.lines[0]["first s B/A"] == pytest.approx(2.0)
+    text = markdown_table(table)
+    assert "| metric | A | B | B/A |" in text and "| objective |" in text
+    out = tmp_path / "cmp.md"
+    done = runner("compare", results, results, "--markdown", out)
+    assert done.returncode == 0, done.stderr
+    assert "B/A" in done.stdout and "B/A" in out.read_text(encoding="utf-8")
+
+
+def test_report_rewrites_only_its_section(suite_run: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    suite_path, results, _ = suite_run
+    md = tmp_path / "RESULTS.md"
+    before = (
+        "# Results\n\nIntro kept.\n\n<!-- section:core -->\ncore text\n<!-- /section:core -->\n\n"
+        "<!-- section:tiny -->\nold tiny\n<!-- /section:tiny -->\n\nFooter kept.\n"
+        "<!-- section:erlang -->\nerlang text\n<!-- /section:erlang -->\n"
+    )
+    md.write_text(before, encoding="utf-8")
+    done = runner("report", suite_path, "--output", md, "--results", results)
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = md.read_text(encoding="utf-8")
+    body = read_section(md, "tiny")
+    assert body is not None and "old tiny" not in body
+    assert "| tiny | mono |" in body and "| tiny | lns |" in body
+    assert "| tiny: a valid schedule in under 10 s | met |" in body
+    assert "| tiny: an impossible target | **not met** |" in body
+    assert "Versions: Python" in body and "Machine:" in body
+    head, tail = before.split("old tiny")
+    assert after.startswith(head.rsplit("\n", 1)[0]) and after.endswith(tail.split("\n", 1)[1])
+    assert read_section(md, "core") == "core text" and read_section(md, "erlang") == "erlang text"
+    # A section without markers yet is appended with a heading; an empty suite says so.
+    write_section(md, "pyworkforce", "new text", title="pyworkforce comparison")
+    assert md.read_text(encoding="utf-8").endswith(
+        "## pyworkforce comparison\n\n<!-- section:pyworkforce -->\nnew text\n<!-- /section:pyworkforce -->\n"
+    )
+    suite = load_suite(suite_path)
+    assert "No results yet" in render_section("tiny", suite, [], results)
+    assert "| not run |" in targets_table(suite.targets, [])
+
+
+def test_plot_writes_a_png(suite_run: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    from benchmarks.plot import plot_rows
+
+    _, results, _ = suite_run
+    [png] = plot_rows(read_rows(results), tmp_path / "plots")
+    assert png.name == "tiny.png" and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_export_csv(suite_run: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    _, results, _ = suite_run
+    path = write_csv(read_rows(results), tmp_path / "r.csv")
+    header, *lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2 and "primal_integral" in header and "terms.under_staffing" in header
+    assert "trace" not in header.split(",")
+
+
+def test_suite_errors_are_clear(tmp_path: Path) -> None:
+    write_tiny(tmp_path)
+    suite = tmp_path / "s.toml"
+    suite.write_text(
+        'base_dir = "."\ninstances = [{ importer = "no_such_format", folder = "." }]\n'
+        "[profiles.p]\ntime_limit_s = 1\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SuiteError, match=r"optimizer\.importers\.no_such_format does not exist"):
+        load_suite(suite)
+    suite.write_text(
+        'base_dir = "."\ninstances = ["tiny.json"]\n[profiles.p]\nparameters = { no_such = 1 }\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(SuiteError, match="unknown CP-SAT parameter"):
+        load_suite(suite)
+    suite.write_text('base_dir = "."\ninstances = ["missing-*.json"]\n[profiles.p]\n', encoding="utf-8")
+    with pytest.raises(SuiteError, match="no file matches"):
+        load_suite(suite)
+    core = load_suite(REPO_ROOT / "benchmarks" / "suites" / "core.toml")
+    assert [(r.instance.label, r.profile.name, r.seed) for r in core.runs()] == [
+        (name, profile, 1)
+        for name in ("demo-small", "multiskill-medium", "multiskill-large")
+        for profile in ("t60", "t300")
+    ]
+    assert core.profiles["t300"].settings == {"time_limit_s": 300, "workers": 2}
