@@ -144,27 +144,32 @@ def results_table(rows: list[dict[str, Any]]) -> str:
 
 
 def evaluate_target(target: dict[str, Any], rows: list[dict[str, Any]]) -> tuple[str, str]:
-    """("met" | "not met" | "not run", what was observed). A target names an `instance`, optionally
+    """("met" | "not met" | "not run", what was observed). A target names an `instance` (or a list), optionally
     a `profile` (or a list), and `require`: a list of [field, op, value]. It is met when there is at
     least one row and every matching row is valid and satisfies every condition."""
     profiles = target.get("profile")
     if isinstance(profiles, str):
         profiles = [profiles]
+    instances = target.get("instance")
+    if isinstance(instances, str):
+        instances = [instances]
     chosen = [
         r
         for r in rows
-        if r.get("instance") == target.get("instance") and (not profiles or r.get("profile") in profiles)
+        if r.get("instance") in (instances or []) and (not profiles or r.get("profile") in profiles)
     ]
     if not chosen:
         return "not run", "no row"
     met = all(bool(r.get("valid")) for r in chosen)
     observed = []
     for field, op, value in target.get("require", []):
-        seen = [(r.get("profile"), r.get("seed"), r.get(field)) for r in chosen]
-        for _, _, v in seen:
+        many = len(instances or []) > 1
+        seen = [((f"{r.get('instance')} " if many else "") + f"{r.get('profile')}/{r.get('seed')}", r.get(field))
+                for r in chosen]
+        for _, v in seen:
             if v is None or not OPS[op](v, value):
                 met = False
-        shown = ", ".join(f"{p}/{s} " + (f"{v:.2f}" if isinstance(v, float) else str(v)) for p, s, v in seen)
+        shown = ", ".join(f"{who} " + (f"{v:.3f}" if isinstance(v, float) else str(v)) for who, v in seen)
         observed.append(f"{field} {op} {value}: {shown}")
     if not all(bool(r.get("valid")) for r in chosen):
         observed.append("a schedule failed validation")

@@ -189,3 +189,16 @@ def generate(
         config = dataclasses.replace(config, seed=seed)
     output.write_text(instance_to_json(generate_instance(config)), encoding="utf-8")
     out.print(f"wrote {output}")
+
+
+def _register_command_modules() -> None:
+    """Commands that live in their own modules: `wfm requirements` and `wfm serve` (the HTTP
+    service). Imported here, once `app` exists, so that those modules can import this one."""
+    from optimizer.cli_requirements import register as requirements
+    from service.cli import register as serve
+
+    for register in (requirements, serve):
+        register(app)
+
+
+_register_command_modules()

@@ -28,7 +28,8 @@ def summary(result: SolveResult) -> str:
         "",
         "objective terms",
     ]
-    lines += [f"  {name:<26}{result.terms.get(name, 0):>14,}" for name in OBJECTIVE_TERMS]
+    names = [*OBJECTIVE_TERMS, *(name for name in result.terms if name not in OBJECTIVE_TERMS)]
+    lines += [f"  {name:<26}{result.terms.get(name, 0):>14,}" for name in names]
     lines += [
         "",
         "coverage and cost",

@@ -281,3 +281,104 @@ def result(
         assignments=list(assignments),
         coverage=list(coverage_rows),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Solving and brute force (engine tests)
+
+
+def solve_and_validate(instance: Instance, **settings: Any) -> SolveResult:
+    """Solve with short, deterministic defaults (5 s, one worker, seed 0; keyword overrides of
+    `SolverSettings`) and check the result with the independent validator: every hard rule holds,
+    the reported terms, coverage and objective equal the recomputed ones."""
+    from optimizer.domain.instance import SolverSettings
+    from optimizer.solve.solver import solve
+    from optimizer.validate import format_report, validate
+
+    values: dict[str, Any] = {"time_limit_s": 5.0, "workers": 1, "seed": 0, **settings}
+    res = solve(instance, SolverSettings(**values))
+    if res.status in ("optimal", "feasible"):
+        report = validate(instance, res)
+        assert report.ok, format_report(report)
+        assert res.objective == report.objective == sum(res.terms.values())
+    else:
+        assert not res.assignments and res.objective is None
+    return res
+
+
+def candidate_shifts(instance: Instance, agent_id: str, day_index: int) -> list[Assignment]:
+    """Every shift of every template starting on the day: each allowed start and length, each
+    placement of its breaks on the interval grid with the break inside the shift, and, for a
+    multi-skill agent, each choice of skill per worked interval. Whether a shift is allowed
+    (weekday, contract, availability, break order, ...) is left to the validator."""
+    import itertools
+
+    agent_model = next(a for a in instance.agents if a.id == agent_id)
+    step = instance.horizon.interval_minutes
+    date = instance.horizon.date_of_day(day_index)
+    midnight = dt.datetime.combine(date, dt.time())
+    minutes = dt.timedelta(minutes=1)
+    horizon_end = dt.datetime.combine(instance.horizon.start_date, dt.time()) + instance.horizon.days * 1440 * minutes
+    out: list[Assignment] = []
+    for tmpl in instance.templates:
+        for start in tmpl.start_minutes_of_day():
+            for length in tmpl.lengths_minutes:
+                begin = midnight + start * minutes
+                end = begin + length * minutes
+                rules = tmpl.breaks_for_length(length)
+                offsets = [range(r.earliest_offset_minutes, min(r.latest_offset_minutes, length - r.duration_minutes) + 1,
+                                 step) for r in rules]
+                for placement in itertools.product(*offsets):
+                    slots = [BreakSlot(name=r.name, start=begin + o * minutes,
+                                       end=begin + (o + r.duration_minutes) * minutes, paid=r.paid)
+                             for r, o in zip(rules, placement, strict=True)]
+                    base = Assignment(agent_id=agent_id, date=date, start=begin, end=end, template_id=tmpl.id,
+                                      paid_minutes=tmpl.paid_minutes(length), breaks=slots)
+                    if len(agent_model.skills) == 1:
+                        out.append(base)
+                        continue
+                    worked = [begin + k * step * minutes for k in range(length // step)]
+                    worked = [w for w in worked if not any(b.start <= w < b.end for b in slots)]
+                    choices = [agent_model.skill_ids if w < horizon_end else agent_model.skill_ids[:1] for w in worked]
+                    for skills in itertools.product(*choices):
+                        acts = [Activity(skill=s, start=w, end=w + step * minutes)
+                                for s, w in zip(skills, worked, strict=True)]
+                        out.append(base.model_copy(update={"activities": acts}))
+    return out
+
+
+def brute_force(instance: Instance, max_schedules: int = 20_000) -> tuple[int | None, list[list[Assignment]]]:
+    """The optimum by enumeration: (best objective, every optimal schedule), or (None, []) when no
+    schedule satisfies the hard rules. Hard rules and objective come from the independent
+    validator; the engine is not used. Each agent's own schedules are enumerated and checked
+    alone (every hard rule concerns one agent), then all combinations are priced."""
+    import itertools
+
+    from optimizer.validate.coverage import scheduled_per_skill
+    from optimizer.validate.objective import recompute_terms
+    from optimizer.validate.rules import check_hard_rules
+
+    per_agent: list[list[list[Assignment]]] = []
+    for agent_model in instance.agents:
+        alone = instance.model_copy(update={"agents": [agent_model]})
+        days = [[None, *candidate_shifts(instance, agent_model.id, d)] for d in range(instance.horizon.days)]
+        feasible = []
+        for combo in itertools.product(*days):
+            shifts = [s for s in combo if s is not None]
+            if not check_hard_rules(alone, shifts):
+                feasible.append(shifts)
+        per_agent.append(feasible)
+    total = 1
+    for schedules in per_agent:
+        total *= len(schedules)
+    assert total <= max_schedules, f"{total} schedules: too many to enumerate"
+    best: int | None = None
+    optimal: list[list[Assignment]] = []
+    for combo in itertools.product(*per_agent):
+        shifts = [s for schedule in combo for s in schedule]
+        value = sum(recompute_terms(instance, shifts, scheduled_per_skill(instance, shifts)).values())
+        if best is None or value < best:
+            best, optimal = value, [shifts]
+        elif value == best:
+            optimal.append(shifts)
+    return best, optimal

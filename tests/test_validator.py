@@ -108,6 +108,8 @@ PRICED_TERMS = {
     "shift_demand": 40,
     # a3 works 0 days of the (soft) 1 -> 25
     "contract_soft": 25,
+    # no published roster (baseline) -> 0
+    "changes": 0,
 }
 PRICED_COVERAGE = hourly({9: 2, 10: 2, 11: 2, 12: 1, 13: 1, 14: 2, 15: 2, 16: 2})
 

@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from optimizer.domain.baseline import Baseline
 from optimizer.domain.ids import (
     Identifier,
     NonNegInt,
@@ -60,6 +61,12 @@ class Horizon(_Strict):
     days: int = Field(ge=1, le=62)
     interval_minutes: Literal[5, 10, 15, 30, 60] = 15
     timezone: str = "UTC"
+    cyclic: bool = Field(
+        default=False,
+        description="The period repeats (shift design of a recurring week): time past the end of "
+        "the horizon wraps to its beginning, so a shift running past the end covers the first "
+        "intervals. Supported in shift design (`design`) only.",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -131,8 +138,8 @@ class ShiftDemand(_Strict):
 class BreakRule(_Strict):
     """One break or lunch of a shift. Its start lies `earliest_offset_minutes` to
     `latest_offset_minutes` after the shift start (inclusive, on the interval grid), and it ends
-    inside the shift (for short shifts that cuts the window). It applies to shifts of at least
-    `min_shift_minutes`."""
+    at least `min_work_after_minutes` before the shift ends (for short shifts that cuts the
+    window). It applies to shifts of at least `min_shift_minutes`."""
 
     name: Identifier
     duration_minutes: PositiveInt
@@ -140,6 +147,11 @@ class BreakRule(_Strict):
     earliest_offset_minutes: NonNegInt
     latest_offset_minutes: NonNegInt
     min_shift_minutes: NonNegInt = 0
+    min_work_after_minutes: NonNegInt = Field(
+        default=0,
+        description="The break ends at least this many minutes before the shift ends (0: it only "
+        "has to end inside the shift).",
+    )
 
 
 class ShiftTemplate(_Strict):
@@ -193,7 +205,8 @@ class Contract(_Strict):
     it inside the horizon (a lone Sunday on the first day or a lone Saturday on the last day is a
     weekend too); it is worked when a shift starts on either. Rest is measured from the
     end of one shift to the start of the next. A run of days off counts towards
-    `min_consecutive_days_off` only when it lies between two working days.
+    `min_consecutive_days_off` only when it lies between two working days; likewise a run of
+    working days counts towards `min_consecutive_working_days` only when it lies between two days off.
     """
 
     id: Identifier
@@ -203,6 +216,11 @@ class Contract(_Strict):
     min_working_days: NonNegInt = 0
     max_working_days: NonNegInt | None = None
     max_consecutive_working_days: PositiveInt | None = None
+    min_consecutive_working_days: NonNegInt = Field(
+        default=0,
+        description="Every run of working days lasts at least this many days, except a run that "
+        "touches the first or last day of the horizon (it may continue outside it).",
+    )
     min_consecutive_days_off: NonNegInt = 0
     min_rest_minutes: NonNegInt = 0
     max_working_weekends: NonNegInt | None = None
@@ -310,7 +328,14 @@ class Weights(_Strict):
         default=0, description="Per minute of spread (max - min paid minutes) within a contract."
     )
     shift_patterns: Weight = Field(
-        default=0, description="Per distinct (template, start time of day, length) used."
+        default=0,
+        description="Per distinct (template, start time of day, length) used; in shift design per "
+        "distinct shift line (start time of day, length, break offsets).",
+    )
+    avg_shift_length: Weight = Field(
+        default=0,
+        description="Shift design: per interval by which a pool's total net shift time falls "
+        "outside its average band times its number of shifts (see `DesignPool.avg_net_shift_minutes`).",
     )
 
     @field_validator("under_staffing")
@@ -319,6 +344,46 @@ class Weights(_Strict):
         if any(b < a for a, b in zip(value, value[1:], strict=False)):
             raise ValueError("must be non-decreasing (the k-th missing agent costs at least the (k-1)-th)")
         return value
+
+
+class NetShiftLengthBand(_Strict):
+    """A band for the average net shift length (length minus unpaid breaks), in minutes on the
+    interval grid."""
+
+    min_minutes: NonNegInt
+    max_minutes: NonNegInt
+
+
+class DesignPool(_Strict):
+    """Shift design: a group of interchangeable agents, counted, not named. Each shift of the pool
+    serves one of its `skills` for its whole length."""
+
+    id: Identifier
+    skills: list[Identifier] = Field(min_length=1, description="Each skill belongs to one pool at most.")
+    templates: list[Identifier] | None = Field(
+        default=None, description="Templates the pool's shifts may follow (all when omitted)."
+    )
+    max_agents_per_day: NonNegInt | None = Field(
+        default=None, description="At most this many of the pool's shifts start on one date."
+    )
+    avg_net_shift_minutes: NetShiftLengthBand | None = Field(
+        default=None,
+        description="Contract target for the average net shift length of the pool (e.g. weekly "
+        "hours over the allowed duties per week). With N shifts of total net length W over the "
+        "horizon, W below N x min or above N x max costs `weights.avg_shift_length` per interval "
+        "of difference.",
+    )
+
+
+class Design(_Strict):
+    """Shift design (capacity planning): which shift lines (template, start time of day, length,
+    break offsets) to open and how many agents of each pool work each line on each date, to cover
+    the demand. The objective is under_staffing + over_staffing (as in named mode, per agent and
+    interval) + shift_patterns (per distinct shift line) + avg_shift_length. Breaks follow the
+    templates' rules; the minimum work between breaks applies; labor cost, contracts, agents and
+    shift demand play no part."""
+
+    pools: list[DesignPool] = Field(min_length=1)
 
 
 class SolverSettings(_Strict):
@@ -358,8 +423,16 @@ class Instance(_Strict):
     demand: list[SkillDemand] = Field(default_factory=list)
     shift_demand: list[ShiftDemand] = Field(default_factory=list)
     templates: list[ShiftTemplate] = Field(min_length=1)
-    contracts: list[Contract] = Field(min_length=1)
+    contracts: list[Contract] = Field(
+        default_factory=list, description="At least one, except in shift design (no named agents)."
+    )
     agents: list[Agent] = Field(default_factory=list)
+    design: Design | None = Field(
+        default=None, description="Shift design mode: no named agents; how many agents on which shifts."
+    )
+    baseline: Baseline | None = Field(
+        default=None, description="Re-optimization: the published roster, the freeze and locks, change costs."
+    )
     weights: Weights = Field(default_factory=Weights)
     solver: SolverSettings = Field(default_factory=SolverSettings)
 
@@ -474,6 +547,8 @@ def reference_errors(inst: Instance) -> Iterator[FieldIssue]:  # noqa: C901 - a 
     skill_ids = {s.id for s in inst.skills}
     template_ids = {t.id for t in inst.templates}
     contract_ids = {c.id for c in inst.contracts}
+    yield from _design_errors(inst, skill_ids, template_ids)
+    yield from _baseline_errors(inst)
 
     demanded: set[str] = set()
     for i, row in enumerate(inst.demand):
@@ -514,15 +589,18 @@ def reference_errors(inst: Instance) -> Iterator[FieldIssue]:  # noqa: C901 - a 
             yield from on_grid(f"{q}.duration_minutes", rule.duration_minutes)
             yield from on_grid(f"{q}.earliest_offset_minutes", rule.earliest_offset_minutes)
             yield from on_grid(f"{q}.latest_offset_minutes", rule.latest_offset_minutes)
+            yield from on_grid(f"{q}.min_work_after_minutes", rule.min_work_after_minutes)
             if rule.latest_offset_minutes < rule.earliest_offset_minutes:
                 yield issue(f"{q}.latest_offset_minutes", "is before earliest_offset_minutes")
             for length in t.lengths_minutes:
                 if length < rule.min_shift_minutes:
                     continue
-                if rule.earliest_offset_minutes + rule.duration_minutes > length:
+                if rule.earliest_offset_minutes + rule.duration_minutes + rule.min_work_after_minutes > length:
                     yield issue(
                         f"{q}.earliest_offset_minutes",
-                        f"the break cannot end inside a {length}-minute shift",
+                        f"the break cannot end inside a {length}-minute shift"
+                        + (f" {rule.min_work_after_minutes} minutes before its end"
+                           if rule.min_work_after_minutes else ""),
                     )
         for length in t.lengths_minutes:
             if not _breaks_fit(t, length):
@@ -604,13 +682,80 @@ def reference_errors(inst: Instance) -> Iterator[FieldIssue]:  # noqa: C901 - a 
                 yield issue(f"{p}.preferences.shift_requests[{j}].template", f"unknown template '{r.template}'")
 
 
+def _baseline_errors(inst: Instance) -> Iterator[FieldIssue]:
+    """Locks must name agents and dates of this instance; published shifts of other agents are kept
+    (agents who left are reported in the diff), so they are not errors."""
+    baseline = inst.baseline
+    if baseline is None:
+        return
+    if inst.design is not None:
+        yield FieldIssue(path="baseline", reason="re-optimization needs named agents (not shift design)")
+    agent_ids = {a.id for a in inst.agents}
+    first, last = inst.horizon.start_date, inst.horizon.date_of_day(inst.horizon.days - 1)
+    for i, agent_id in enumerate(baseline.locked_agents):
+        if agent_id not in agent_ids:
+            yield FieldIssue(path=f"baseline.locked_agents[{i}]", reason=f"unknown agent '{agent_id}'")
+    for i, day in enumerate(baseline.locked_days):
+        if day.agent_id not in agent_ids:
+            yield FieldIssue(path=f"baseline.locked_days[{i}].agent_id", reason=f"unknown agent '{day.agent_id}'")
+        if not first <= day.date <= last:
+            yield FieldIssue(path=f"baseline.locked_days[{i}].date", reason=f"{day.date} is outside the horizon")
+    seen: set[tuple[str, object]] = set()
+    for i, a in enumerate(baseline.assignments):
+        if (a.agent_id, a.date) in seen:
+            yield FieldIssue(path=f"baseline.assignments[{i}]",
+                             reason=f"a second published shift for {a.agent_id} on {a.date}")
+        seen.add((a.agent_id, a.date))
+
+
+def _design_errors(inst: Instance, skill_ids: set[str], template_ids: set[str]) -> Iterator[FieldIssue]:
+    """Shift design (`design`) against named mode: what each needs and what it excludes."""
+    design = inst.design
+    if design is None:
+        if inst.horizon.cyclic:
+            yield FieldIssue(path="horizon.cyclic", reason="a cyclic horizon is supported in shift design "
+                             "(design) only")
+        if not inst.contracts:
+            yield FieldIssue(path="contracts", reason="at least one contract is required (except in shift design)")
+        return
+    if inst.agents:
+        yield FieldIssue(path="agents", reason="a shift-design instance has no named agents")
+    if inst.shift_demand:
+        yield FieldIssue(path="shift_demand", reason="not supported in shift design")
+    step = inst.horizon.interval_minutes
+    owner: dict[str, str] = {}
+    pool_ids: set[str] = set()
+    for i, pool in enumerate(design.pools):
+        p = f"design.pools[{i}]"
+        if pool.id in pool_ids:
+            yield FieldIssue(path=f"{p}.id", reason=f"duplicate id '{pool.id}'")
+        pool_ids.add(pool.id)
+        for j, skill in enumerate(pool.skills):
+            if skill not in skill_ids:
+                yield FieldIssue(path=f"{p}.skills[{j}]", reason=f"unknown skill '{skill}'")
+            elif skill in owner:
+                yield FieldIssue(path=f"{p}.skills[{j}]", reason=f"skill '{skill}' is already in pool '{owner[skill]}'")
+            owner.setdefault(skill, pool.id)
+        for j, tid in enumerate(pool.templates or []):
+            if tid not in template_ids:
+                yield FieldIssue(path=f"{p}.templates[{j}]", reason=f"unknown template '{tid}'")
+        band = pool.avg_net_shift_minutes
+        if band is not None:
+            for name, value in (("min_minutes", band.min_minutes), ("max_minutes", band.max_minutes)):
+                if value % step:
+                    yield FieldIssue(path=f"{p}.avg_net_shift_minutes.{name}",
+                                     reason=f"{value} is not a multiple of the interval length ({step} min)")
+            if band.max_minutes < band.min_minutes:
+                yield FieldIssue(path=f"{p}.avg_net_shift_minutes.max_minutes", reason="is below min_minutes")
+
+
 def _breaks_fit(template: ShiftTemplate, length: int) -> bool:
     """Whether the earliest placement of every break, in order, fits the shift."""
     cursor = 0
     for k, rule in enumerate(template.breaks_for_length(length)):
         gap = template.min_work_between_breaks_minutes if k else 0
         start = max(rule.earliest_offset_minutes, cursor + gap)
-        if start > rule.latest_offset_minutes or start + rule.duration_minutes > length:
+        if start > rule.latest_offset_minutes or start + rule.duration_minutes + rule.min_work_after_minutes > length:
             return False
         cursor = start + rule.duration_minutes
     return True

@@ -22,6 +22,9 @@ the independent validator each compute them, and must agree exactly.
   shift of that template starting that date.
 * ``contract_soft``: per soft contract rule, its weight times the violation (minutes, days or
   weekends beyond the bound; minutes beyond the start-variation bound).
+* ``changes`` (re-optimization, when the instance has a `baseline`): per agent of the instance and
+  date of the horizon, the change cost of that agent-day against the published roster, as defined
+  in `optimizer.domain.baseline`.
 
 An agent counts for a skill in an interval when a shift covers the whole interval, no break
 does, and the agent serves that skill then: single-skill agents always serve their skill;
@@ -46,7 +49,11 @@ OBJECTIVE_TERMS = (
     "shift_patterns",
     "shift_demand",
     "contract_soft",
+    "changes",
 )
+
+DESIGN_TERMS = ("under_staffing", "over_staffing", "shift_patterns", "avg_shift_length")
+"""The objective of shift design (`instance.design`), defined in `DesignShift`."""
 
 
 class BreakSlot(BaseModel):
@@ -121,6 +128,35 @@ class AnonymousPattern(BaseModel):
     )
 
 
+class DesignBreak(BaseModel):
+    name: str
+    offset_minutes: int = Field(description="Break start, minutes after the shift start.")
+
+
+class DesignShift(BaseModel):
+    """Shift design: one shift line and how many agents work it, per date and skill.
+
+    The design objective is the sum of these terms (`DESIGN_TERMS`), over the horizon's intervals
+    and the skills (with a cyclic horizon, time past its end wraps to its beginning):
+
+    * ``under_staffing``/``over_staffing``: as in named mode; an agent counts for the skill of
+      its line in each interval its shift covers whole outside its breaks;
+    * ``shift_patterns``: ``weights.shift_patterns`` per distinct (start time of day, length,
+      break offsets) among the lines with a positive count (the template is not part of it);
+    * ``avg_shift_length``: per pool with `avg_net_shift_minutes` = [lo, hi], with N the pool's
+      shifts and W their total net minutes (length minus unpaid breaks), ``weights.avg_shift_length``
+      times max(0, N*lo - W, W - N*hi) / interval_minutes.
+    """
+
+    template_id: str
+    start: str = Field(description="Start time of day, HH:MM.")
+    length_minutes: int
+    breaks: list[DesignBreak] = Field(default_factory=list)
+    counts: dict[dt.date, dict[str, int]] = Field(
+        default_factory=dict, description="Date -> skill -> number of agents starting this shift that date."
+    )
+
+
 class SolveStats(BaseModel):
     strategy: str = ""
     workers: int = 0
@@ -160,4 +196,7 @@ class SolveResult(BaseModel):
         default_factory=list, description="When infeasible: which rules conflict, in planner words."
     )
     anonymous: list[AnonymousPattern] = Field(default_factory=list)
+    design: list[DesignShift] = Field(
+        default_factory=list, description="Shift design mode: the shift lines and their counts."
+    )
     stats: SolveStats = Field(default_factory=SolveStats)

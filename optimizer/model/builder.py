@@ -23,6 +23,7 @@ from ortools.sat.python import cp_model
 
 from optimizer.domain.instance import Instance
 from optimizer.model import (
+    changes,
     contracts,
     cost,
     coverage,
@@ -36,7 +37,7 @@ from optimizer.model import (
 )
 from optimizer.model.objective import ObjectiveTerms
 from optimizer.model.options import AgentOptions
-from optimizer.model.plan import FixedPart, PlacedShift
+from optimizer.model.plan import FixedPart, PlacedShift, pinned_shifts
 from optimizer.model.variables import AgentVars
 from optimizer.timegrid import TimeGrid
 
@@ -56,6 +57,7 @@ HARD_FAMILIES: list[Family] = [
     rest.add_min_rest_between_shifts,
     sequences.add_max_consecutive_working_days,
     sequences.add_min_consecutive_days_off,
+    sequences.add_min_consecutive_working_days,
     stability.add_start_time_stability,
 ]
 SOFT_FAMILIES: list[Family] = [
@@ -65,6 +67,7 @@ SOFT_FAMILIES: list[Family] = [
     fairness.add_fairness_of_hours,
     fairness.add_distinct_shift_patterns,
     shift_demand.add_shift_demand,
+    changes.add_change_penalties,
 ]
 
 
@@ -98,7 +101,8 @@ class ScheduleModel:
         self.options: dict[str, AgentOptions] = {o.agent.id: o for o in free}
         self.terms = ObjectiveTerms()
         self.coverage = coverage.CoverageVars()
-        self.frozen = frozen or {}
+        # Published shifts pinned by re-optimization are frozen in every model, like LNS windows.
+        self.frozen = {**pinned_shifts(free), **(frozen or {})}
         self.with_breaks = with_breaks
         shifts.create_shift_variables(self, free)
         shifts.freeze_days(self)

@@ -67,12 +67,22 @@ def template_options(instance: Instance, template: ShiftTemplate, day: int) -> I
             )
 
 
+PinnedBreaks = tuple[tuple[str, int], ...]
+"""(break rule name, start minute) of a pinned shift, in rule order."""
+
+
 @dataclass
 class AgentOptions:
-    """The options of one agent, per day (days without options are days the agent cannot work)."""
+    """The options of one agent, per day (days without options are days the agent cannot work).
+
+    Re-optimization: `pinned` holds the agent-days that must stay as published (see
+    `optimizer.domain.baseline`): the one option left that day with its break starts, or None for
+    a day off; `pin_problems` says why a published shift could not be kept (rules changed)."""
 
     agent: Agent
     by_day: dict[int, list[ShiftOption]] = field(default_factory=dict)
+    pinned: dict[int, tuple[ShiftOption, PinnedBreaks] | None] = field(default_factory=dict)
+    pin_problems: list[str] = field(default_factory=list)
 
     def all(self) -> Iterator[ShiftOption]:
         for options in self.by_day.values():
@@ -110,4 +120,44 @@ def agent_options(instance: Instance, agent: Agent, grid: TimeGrid) -> AgentOpti
                         continue
                     options.append(option)
         result.by_day[day] = options
+    if instance.baseline is not None:
+        _pin(instance, result, grid)
     return result
+
+
+def _pin(instance: Instance, result: AgentOptions, grid: TimeGrid) -> None:
+    """Leave pinned agent-days only their published shift (or none)."""
+    baseline = instance.baseline
+    assert baseline is not None
+    agent = result.agent
+    for day, options in result.by_day.items():
+        date = instance.horizon.date_of_day(day)
+        if not baseline.is_pinned(agent.id, date):
+            continue
+        published = baseline.shift_of(agent.id, date)
+        if published is None:
+            result.by_day[day] = []
+            result.pinned[day] = None
+            continue
+        start, end = grid.minute(published.start), grid.minute(published.end)
+        match = next((o for o in options if o.template_id == published.template_id and o.start == start
+                      and o.end == end), None)
+        what = (f"{agent.id}'s published {published.template_id} shift on {date} "
+                f"({published.start:%H:%M}-{published.end:%H:%M})")
+        if match is None:
+            result.pin_problems.append(
+                f"{what} is frozen or locked, but the instance no longer allows it (its template, start window, "
+                f"lengths, the agent's contract, availability, time off or locks changed).")
+            result.by_day[day] = []
+            continue
+        breaks = tuple((b.name, grid.minute(b.start)) for b in published.breaks)
+        rules = [r.name for r in match.break_rules]
+        if sorted(name for name, _ in breaks) != sorted(rules):
+            result.pin_problems.append(
+                f"{what} is frozen or locked, but its breaks ({', '.join(n for n, _ in breaks) or 'none'}) are not "
+                f"the breaks its template now requires ({', '.join(rules) or 'none'}).")
+            result.by_day[day] = []
+            continue
+        order = {name: i for i, name in enumerate(rules)}
+        result.by_day[day] = [match]
+        result.pinned[day] = (match, tuple(sorted(breaks, key=lambda b: order[b[0]])))

@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from optimizer.domain.instance import Agent, BreakRule, Instance
-from optimizer.model.options import ShiftOption
+from optimizer.model.options import AgentOptions, ShiftOption
 
 GroupKey = tuple[str, ...]
 """Agents with the same skill set form a group; coverage is allocated per group, not per agent."""
@@ -135,4 +135,18 @@ def repair_allocation(instance: Instance, plan: Plan, allocation: Allocation) ->
         for s in group:
             for t in range(horizon):
                 single[s][t] += out[s][t]
+    return result
+
+
+def pinned_shifts(options: list[AgentOptions]) -> dict[tuple[str, int], PlacedShift]:
+    """The published shifts that re-optimization must keep (pinned agent-days with a shift)."""
+    result = {}
+    for agent_options in options:
+        for day, pin in agent_options.pinned.items():
+            if pin is None:
+                continue
+            option, breaks = pin
+            rules = {rule.name: rule for rule in option.break_rules}
+            result[(agent_options.agent.id, day)] = PlacedShift(
+                option=option, breaks=tuple((rules[name], start) for name, start in breaks))
     return result

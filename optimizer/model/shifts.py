@@ -30,9 +30,10 @@ RULE_BREAKS = "breaks inside their windows"
 
 
 def break_starts(option: ShiftOption, rule_index: int, step: int) -> range:
-    """Allowed absolute starts of one break of an option (the break must end inside the shift)."""
+    """Allowed absolute starts of one break of an option (the break must end inside the shift,
+    at least `min_work_after_minutes` before its end)."""
     rule = option.break_rules[rule_index]
-    latest = min(rule.latest_offset_minutes, option.length - rule.duration_minutes)
+    latest = min(rule.latest_offset_minutes, option.length - rule.duration_minutes - rule.min_work_after_minutes)
     return range(option.start + rule.earliest_offset_minutes, option.start + latest + 1, step)
 
 
@@ -68,6 +69,8 @@ def freeze_days(m: ScheduleModel) -> None:
         m.model.add(day_vars.works == 1)
         for x, option in zip(day_vars.x, day_vars.options, strict=True):
             m.model.add(x == int(option == shift.option))
+        if not m.with_breaks:
+            continue
         for rule, start in shift.breaks:
             m.model.add(day_vars.breaks[(shift.option.template_id, rule.name)][start] == 1)
 

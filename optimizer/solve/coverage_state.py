@@ -4,7 +4,8 @@ what one more agent of each group is worth in each interval.
 The construction and the best-response sweeps ask this question thousands of times; answering it
 incrementally instead of re-accounting the whole schedule is what makes them fast. Multi-skill
 groups are allocated greedily (each agent to the skill of the group with the largest remaining
-need), as `plan.repair_allocation` does.
+need), as `plan.repair_allocation` does. Shifts per (day, template) are counted as well, for the
+cover per shift type (`shift_demand`).
 """
 
 from __future__ import annotations
@@ -26,15 +27,26 @@ class CoverageState:
         self.required = {s: np.asarray(instance.required(s), dtype=np.int64) for s in self.skills}
         self.under_weights = {s: np.asarray(instance.under_weights(s), dtype=np.int64) for s in self.skills}
         self.over_weight = {s: instance.over_weight(s) for s in self.skills}
+        self.shift_rows = {(instance.horizon.day_of_date(row.date), row.template): row for row in instance.shift_demand}
+        self.shift_counts = dict.fromkeys(self.shift_rows, 0)
         for agent_id, shifts in (plan or {}).items():
             self.add(agent_id, shifts, +1)
 
     def add(self, agent_id: str, shifts: dict[int, PlacedShift], sign: int) -> None:
         """Add (sign +1) or remove (sign -1) an agent's shifts."""
         counts = self.counts[self.group_of[agent_id]]
-        for shift in shifts.values():
+        for day, shift in shifts.items():
             intervals = [t for t in shift.working_intervals(self.step) if t < self.horizon]
             counts[intervals] += sign
+            key = (day, shift.option.template_id)
+            if key in self.shift_counts:
+                self.shift_counts[key] += sign
+
+    def shift_values(self) -> dict[tuple[int, str], int]:
+        """Per (day, template) with a cover row: what one more shift is worth (the under weight
+        while short, minus the over weight once covered). Exact for one agent."""
+        return {key: row.under_weight if self.shift_counts[key] < row.required else -row.over_weight
+                for key, row in self.shift_rows.items()}
 
     def scheduled(self) -> dict[str, np.ndarray]:
         scheduled = {s: np.zeros(self.horizon, dtype=np.int64) for s in self.skills}

@@ -88,8 +88,16 @@ def conflicting_rules(instance: Instance, agent_options: AgentOptions, budget: B
     status = solver.solve(m.model)
     if status != cp_model.INFEASIBLE:
         return []
+    core = list(solver.sufficient_assumptions_for_infeasibility())
+    # CP-SAT's core is sufficient, not minimal: drop each rule without which the rest still conflict.
+    for index in list(core):
+        trial = [i for i in core if i != index]
+        m.model.clear_assumptions()
+        m.model.add_assumptions([m.model.get_bool_var_from_proto_index(i) for i in trial])
+        if budget.solver(5.0, workers=1).solve(m.model) == cp_model.INFEASIBLE:
+            core = trial
     rules = []
-    for index in solver.sufficient_assumptions_for_infeasibility():
+    for index in core:
         assumption = m.assumptions[index]
         if assumption.rule not in rules:
             rules.append(assumption.rule)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
+from optimizer.domain.baseline import change_cost
 from optimizer.domain.ids import time_of_day_minutes
 from optimizer.domain.instance import Agent, Instance
 from optimizer.domain.schedule import (
@@ -88,7 +89,7 @@ def account(instance: Instance, plan: Plan, allocation: Allocation) -> Accountin
     scheduled = scheduled_per_skill(instance, plan, allocation)
     terms = dict.fromkeys(
         ("under_staffing", "over_staffing", "labor_cost", "preferences", "fairness", "shift_patterns",
-         "shift_demand", "contract_soft"), 0)
+         "shift_demand", "contract_soft", "changes"), 0)
     violations: list[Violation] = []
     for skill in instance.skills:
         weights = instance.under_weights(skill.id)
@@ -104,7 +105,7 @@ def account(instance: Instance, plan: Plan, allocation: Allocation) -> Accountin
     for agent in instance.agents:
         shifts = plan.get(agent.id, {})
         local = agent_terms(instance, agent, shifts, grid)
-        for name in ("labor_cost", "preferences", "contract_soft"):
+        for name in ("labor_cost", "preferences", "contract_soft", "changes"):
             terms[name] += getattr(local, name)
         violations.extend(local.violations)
         pref_total += local.preferences_total
@@ -137,13 +138,14 @@ class AgentTerms:
     labor_cost: int = 0
     preferences: int = 0
     contract_soft: int = 0
+    changes: int = 0
     violations: list[Violation] = field(default_factory=list)
     preferences_total: int = 0
     preferences_honored: int = 0
 
     @property
     def total(self) -> int:
-        return self.labor_cost + self.preferences + self.contract_soft
+        return self.labor_cost + self.preferences + self.contract_soft + self.changes
 
 
 def agent_terms(instance: Instance, agent: Agent, shifts: dict[int, PlacedShift], grid: TimeGrid) -> AgentTerms:
@@ -184,6 +186,7 @@ def agent_terms(instance: Instance, agent: Agent, shifts: dict[int, PlacedShift]
         prefer(matched == request.on, request.weight,
                f"{agent.id} {'requested' if request.on else 'asked not to have'} {what} on {request.date}", day)
 
+    result.changes = _change_costs(instance, agent, shifts, grid)
     soft = _soft_contract_violations(instance, agent.id, instance.contract_of(agent), shifts, paid, grid)
     result.contract_soft = sum(v.penalty for v in soft)
     result.violations.extend(soft)
@@ -339,3 +342,22 @@ def kpis(instance: Instance, plan: Plan, accounting: Accounting) -> Kpis:
         hours_per_agent_max=round(max(paid_hours, default=0.0), 2),
         hours_per_agent_spread=round(max(paid_hours, default=0.0) - min(paid_hours, default=0.0), 2),
     )
+
+
+def _change_costs(instance: Instance, agent: Agent, shifts: dict[int, PlacedShift], grid: TimeGrid) -> int:
+    """The `changes` term of one agent (see optimizer.domain.baseline)."""
+    baseline = instance.baseline
+    if baseline is None:
+        return 0
+    total = 0
+    for day in range(instance.horizon.days):
+        published = baseline.shift_of(agent.id, instance.horizon.date_of_day(day))
+        shift = shifts.get(day)
+        if shift is None:
+            total += change_cost(baseline.weights, published, None, None, None, {})
+        else:
+            option = shift.option
+            breaks = {rule.name: grid.datetime(start) for rule, start in shift.breaks}
+            total += change_cost(baseline.weights, published, grid.datetime(option.start), grid.datetime(option.end),
+                                 option.template_id, breaks)
+    return total

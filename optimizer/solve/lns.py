@@ -22,7 +22,7 @@ from ortools.sat.python import cp_model
 
 from optimizer.domain.instance import Instance, ShiftTemplate
 from optimizer.domain.schedule import SolveStats
-from optimizer.model import cost, preferences, shifts
+from optimizer.model import changes, cost, preferences, shifts
 from optimizer.model.builder import HARD_FAMILIES, ScheduleModel
 from optimizer.model.coverage import CoverageVars, coverage_terms
 from optimizer.model.options import AgentOptions, ShiftOption
@@ -53,11 +53,13 @@ full-time agents of the generated instances: such a model solves in a second or 
 
 GREEDY_BATCH_AGENTS = 2
 GREEDY_FAMILIES = [f for f in HARD_FAMILIES if f is not shifts.add_breaks_inside_their_windows] + [
-    cost.add_labor_cost, preferences.add_preferences]
+    cost.add_labor_cost, preferences.add_preferences, changes.add_change_penalties]
 LNS_STEP_MAX_S = 1.0
 DAY_NEIGHBOURHOOD_EVERY = 5
-"""Measured on the generated instances: agent neighbourhoods (a few agents, whole week) improve
-far more often than day windows (many agents, one to three days); both are kept."""
+"""Every so many steps the neighbourhood kind with the lower recent gain rate is tried anyway.
+Measured: on the generated instances agent neighbourhoods (a few agents, whole week) gain far more
+than day windows; on rostering benchmarks (Curtois) windows of many days for all agents do."""
+DAY_WINDOW_MAX = 14
 
 
 def solve_lns(
@@ -138,8 +140,10 @@ def best_response(
     stop_at = budget.remaining() / 2
     state = CoverageState(instance, plan)
 
-    def score(agent_options: AgentOptions, shifts: dict[int, PlacedShift], value: np.ndarray) -> float:
+    def score(agent_options: AgentOptions, shifts: dict[int, PlacedShift], value: np.ndarray,
+              shift_values: dict[tuple[int, str], int]) -> float:
         gain = sum(int(value[t]) for shift in shifts.values() for t in shift.working_intervals(step) if t < horizon)
+        gain += sum(shift_values.get((day, shift.option.template_id), 0) for day, shift in shifts.items())
         return agent_terms(instance, agent_options.agent, shifts, grid).total - gain
 
     sweep = 0
@@ -156,13 +160,15 @@ def best_response(
             current = plan.get(agent_id, {})
             state.add(agent_id, current, -1)
             values = state.marginal_values()
+            shift_values = state.shift_values()
             group = state.group_of[agent_id]
             status, sub_plan = _greedy_batch(instance, [agent_options], {group: values[group]}, budget, 2.0,
-                                             sweep, stats)
+                                             sweep, stats, shift_values)
             stats.lns_iterations += 1
             chosen = current
             if sub_plan is not None and sub_plan[agent_id] != current:
-                if score(agent_options, sub_plan[agent_id], values[group]) < score(agent_options, current, values[group]):
+                if score(agent_options, sub_plan[agent_id], values[group], shift_values) < score(
+                        agent_options, current, values[group], shift_values):
                     chosen = sub_plan[agent_id]
                     plan[agent_id] = chosen
                     moves += 1
@@ -282,6 +288,32 @@ def best_breaks(option: ShiftOption, template: ShiftTemplate, prefix: list[int],
     return lost, tuple(placed)
 
 
+def published_breaks(instance: Instance, agent_id: str, option: ShiftOption, step: int) -> tuple | None:
+    """The published break placement of `option` when it is the agent's published shift of that day
+    and those breaks are still allowed; None otherwise."""
+    baseline = instance.baseline
+    if baseline is None:
+        return None
+    grid = TimeGrid(instance.horizon)
+    published = baseline.shift_of(agent_id, instance.horizon.date_of_day(option.day))
+    if published is None or (published.template_id, grid.minute(published.start), grid.minute(published.end)) != (
+            option.template_id, option.start, option.end):
+        return None
+    starts = {b.name: grid.minute(b.start) for b in published.breaks}
+    placed = []
+    for k, rule in enumerate(option.break_rules):
+        if starts.get(rule.name) not in break_starts(option, k, step):
+            return None
+        placed.append((rule, starts[rule.name]))
+    return tuple(placed)
+
+
+def _breaks_value(placed: tuple, prefix: list[int], step: int) -> int:
+    horizon = len(prefix) - 1
+    return sum(prefix[min((s + rule.duration_minutes) // step, horizon)] - prefix[min(s // step, horizon)]
+               for rule, s in placed)
+
+
 def _greedy_batch(
     instance: Instance,
     batch: list[AgentOptions],
@@ -290,10 +322,12 @@ def _greedy_batch(
     limit_s: float,
     seed_offset: int,
     stats: SolveStats,
+    shift_values: dict[tuple[int, str], int] | None = None,
 ) -> tuple[int, Plan | None]:
     """The batch's agents under their own rules and terms, with coverage replaced by a linear
     proxy: each worked interval earns the current marginal value of one more agent, breaks placed
-    where they lose the least."""
+    where they lose the least; a shift of a (day, template) with cover per shift type earns what
+    one more such shift is worth."""
     m = ScheduleModel(instance, batch, families=GREEDY_FAMILIES, with_breaks=False)
     stats.build_time_s = round(stats.build_time_s + m.build_time_s, 3)
     step = instance.horizon.interval_minutes
@@ -309,8 +343,17 @@ def _greedy_batch(
                 for option, x in zip(day_vars.options, day_vars.x, strict=True):
                     key = (agent_vars.agent.id, option)
                     lost, placements[key] = best_breaks(option, templates[option.template_id], prefix, step)
+                    kept = published_breaks(instance, agent_vars.agent.id, option, step)
+                    if kept is not None:  # re-optimization: an unchanged shift keeps its breaks
+                        lost, placements[key] = _breaks_value(kept, prefix, step), kept
                     first, last = option.start // step, min(option.end // step, len(value))
                     proxy.append((lost - (prefix[last] - prefix[first])) * x)
+    for agent_vars in m.agents.values():
+        for day, day_vars in agent_vars.days.items():
+            for option, x in zip(day_vars.options, day_vars.x, strict=True):
+                worth = (shift_values or {}).get((day, option.template_id), 0)
+                if worth:
+                    proxy.append(-worth * x)
     m.model.minimize(m.terms.total() + sum(proxy))
     solver = budget.solver(limit_s, seed_offset=seed_offset, workers=1)
     status = solver.solve(m.model)
@@ -347,7 +390,8 @@ def construct(
         if budget.cancelled:
             return "unknown"
         share = max(0.5, min(5.0, 0.3 * budget.remaining() / (len(batches) - i)))
-        status, sub_plan = _greedy_batch(instance, batch, state.marginal_values(), budget, share, i, stats)
+        status, sub_plan = _greedy_batch(instance, batch, state.marginal_values(), budget, share, i, stats,
+                                         state.shift_values())
         if status == cp_model.INFEASIBLE:
             return "infeasible"
         if sub_plan is None:
@@ -361,16 +405,29 @@ def construct(
 
 
 class Neighbourhood:
-    """One kind of neighbourhood with its own adaptive size."""
+    """One kind of neighbourhood with its own adaptive size (agents) and, for day neighbourhoods,
+    window (days): both grow when sub-models solve to optimality and shrink when they time out.
+    `rate` is a moving average of the objective gained per second, which picks the kind to try."""
 
-    def __init__(self, name: str, size: int, least: int, most: int) -> None:
+    def __init__(self, name: str, size: int, least: int, most: int, window: int = 0, most_window: int = 0) -> None:
         self.name, self.size, self.least, self.most = name, size, least, most
+        self.window, self.most_window = window, most_window
+        self.rate = float("inf")  # untried: try it first
 
     def adapt(self, status: int) -> None:
         if status == cp_model.OPTIMAL:
+            if self.size >= self.most and self.window:
+                self.window = min(self.most_window, self.window + 1)
             self.size = min(self.most, self.size + max(1, self.size // 5))
         else:
-            self.size = max(self.least, self.size - max(1, self.size // 4))
+            if self.window > 1 and self.size >= self.most:
+                self.window -= 1
+            else:
+                self.size = max(self.least, self.size - max(1, self.size // 4))
+
+    def record(self, gain: float, seconds: float) -> None:
+        observed = gain / max(seconds, 1e-3)
+        self.rate = observed if self.rate == float("inf") else 0.8 * self.rate + 0.2 * observed
 
 
 def improve(
@@ -395,12 +452,13 @@ def improve(
     days = instance.horizon.days
     mean_size = max(1, sum(_size(o) for o in options) // max(1, len(options)))
     agents_nb = Neighbourhood("agents", max(2, OPTIONS_PER_SUBMODEL // mean_size), 2, len(options))
-    days_nb = Neighbourhood("days", max(2, 3 * OPTIONS_PER_SUBMODEL * days // mean_size), 2, len(options))
+    days_nb = Neighbourhood("days", max(2, 3 * OPTIONS_PER_SUBMODEL * days // mean_size), 2, len(options),
+                            window=min(3, days), most_window=min(DAY_WINDOW_MAX, days))
     iteration = 0
     while budget.remaining() > reserve_s and len(options) > 1 and (bound is None or objective > bound + 1e-6):
         iteration += 1
         started = time.perf_counter()
-        nb = days_nb if iteration % DAY_NEIGHBOURHOOD_EVERY == 0 else agents_nb
+        nb = pick_neighbourhood(agents_nb, days_nb, iteration, rng)
         if rng.random() < 0.5:
             pool = list(by_group[rng.choice(groups)])
             if len(pool) < nb.size:
@@ -411,15 +469,17 @@ def improve(
         free = rng.sample(pool, min(nb.size, len(pool)))
         window = None
         if nb is days_nb:
-            length = rng.randint(1, min(3, days))
+            length = rng.randint(max(1, nb.window - 2), nb.window)
             first = rng.randrange(days - length + 1)
             window = set(range(first, first + length))
         limit = min(budget.remaining() - reserve_s, LNS_STEP_MAX_S)
         status, sub_plan, sub_alloc = _solve_submodel(
             instance, free, plan, allocation, budget, limit, 1000 + iteration, stats, window)
+        gain = 0
         if sub_plan is not None and sub_alloc is not None:
             candidate = {**plan, **sub_plan}
             value = extract.account(instance, candidate, repair_allocation(instance, candidate, sub_alloc)).objective
+            gain = max(0, objective - value)
             if value < objective:
                 plan, allocation, objective = candidate, sub_alloc, value
                 elapsed = budget.elapsed()
@@ -427,10 +487,20 @@ def improve(
                 emit(ProgressEvent(elapsed, "improve", objective=objective, bound=bound,
                                    solutions=iteration + 1, improved=True))
         nb.adapt(status)
+        nb.record(gain, time.perf_counter() - started)
         logger.debug("lns %d: %s %d agents, %s, %.2f s, objective %d", iteration, nb.name, len(free),
                      getattr(status, "name", status), time.perf_counter() - started, objective)
     stats.lns_iterations += iteration
     return plan, allocation
+
+
+def pick_neighbourhood(agents_nb: Neighbourhood, days_nb: Neighbourhood, iteration: int,
+                       rng: random.Random) -> Neighbourhood:
+    """Mostly the kind that has gained the most per second lately; every DAY_NEIGHBOURHOOD_EVERY-th
+    step the other one, so that neither is starved when its rate is stale."""
+    best, other = (agents_nb, days_nb) if agents_nb.rate >= days_nb.rate else (days_nb, agents_nb)
+    explore = iteration % DAY_NEIGHBOURHOOD_EVERY == 0 or rng.random() < 0.05
+    return other if explore else best
 
 
 def complete_hint(m: ScheduleModel, budget: Budget) -> None:

@@ -37,14 +37,17 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
 
 class SolutionReporter(cp_model.CpSolverSolutionCallback):
     """Turns CP-SAT solutions into ProgressEvents (objective shifted by `offset`, the constant part
-    of the objective that a sub-model does not see)."""
+    of the objective that a sub-model does not see). Only solutions better than `best` (the
+    incumbent the search started from, if any) and than every earlier one are reported."""
 
-    def __init__(self, emit: ProgressCallback | None, started: float, phase: str, offset: int = 0) -> None:
+    def __init__(self, emit: ProgressCallback | None, started: float, phase: str, offset: int = 0,
+                 best: float | None = None) -> None:
         super().__init__()
         self._emit = emit
         self._started = started
         self._phase = phase
         self._offset = offset
+        self._best = best
         self.solutions = 0
         self.first_solution_s: float | None = None
 
@@ -53,11 +56,15 @@ class SolutionReporter(cp_model.CpSolverSolutionCallback):
         elapsed = time.perf_counter() - self._started
         if self.first_solution_s is None:
             self.first_solution_s = elapsed
+        objective = self.objective_value + self._offset
+        if self._best is not None and objective >= self._best:
+            return  # CP-SAT's early solutions can be worse than the schedule it was hinted with
+        self._best = objective
         if self._emit is not None:
             self._emit(ProgressEvent(
                 elapsed_s=elapsed,
                 phase=self._phase,
-                objective=self.objective_value + self._offset,
+                objective=objective,
                 bound=self.best_objective_bound + self._offset,
                 solutions=self.solutions,
                 improved=True,

@@ -249,7 +249,8 @@ def _solve_monolithic(
         lns.hint(m, *first)
     stats.variables, stats.constraints = m.num_variables, m.num_constraints
     solver = budget.solver(budget.remaining())
-    reporter = SolutionReporter(emit, budget.started, "solve")
+    incumbent = extract.account(instance, *first).objective if first is not None else None
+    reporter = SolutionReporter(emit, budget.started, "solve", best=incumbent)
     status = solver.solve(m.model, reporter)
     budget.charge(solver, m.num_variables + m.num_constraints)
     if stats.time_to_first_s is None:

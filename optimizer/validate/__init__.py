@@ -8,6 +8,7 @@ written in the domain docstrings, and `validate` reports where they disagree.
 * `rules.py`: hard rules, one `check_<rule>` per family (readings of silent points in its docstring).
 * `coverage.py`: scheduled agents per skill and interval.
 * `objective.py`: the objective terms by name, and the penalized soft violations.
+* `baseline.py`: re-optimization: the `changes` term and the frozen and locked agent-days.
 
 `validate` compares the recomputed terms with `result.terms` (when given; a missing name counts 0),
 the recomputed objective with `result.objective` (when given) and the recomputed coverage with
@@ -23,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from optimizer.domain.instance import Instance
 from optimizer.domain.schedule import OBJECTIVE_TERMS, SolveResult, Violation
+from optimizer.validate.baseline import check_pinned_days
 from optimizer.validate.coverage import compare_coverage, scheduled_per_skill
 from optimizer.validate.objective import recompute_terms, soft_violations
 from optimizer.validate.rules import check_hard_rules, local_result
@@ -61,7 +63,7 @@ def validate(instance: Instance, result: SolveResult) -> ValidationReport:
         return ValidationReport(ok=True)
     result = local_result(instance, result)
     assignments = result.assignments
-    hard = check_hard_rules(instance, assignments)
+    hard = check_hard_rules(instance, assignments) + check_pinned_days(instance, assignments)
     scheduled = scheduled_per_skill(instance, assignments)
     terms = recompute_terms(instance, assignments, scheduled)
     objective = sum(terms.values())

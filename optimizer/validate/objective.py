@@ -17,6 +17,8 @@
   template starting on that date.
 * ``contract_soft``: per agent and rule in its contract's `soft`, the weight times the minutes,
   days or weekends short of or beyond the bound (see `rules.contract_limit_excess`).
+* ``changes``: per agent-day, the change cost against the instance's published roster (see
+  `baseline.py`).
 
 The soft violations (preferences, shift demand rows, soft contract rules) are listed with their
 penalty, only when it is positive, and their penalties add up to the corresponding terms.
@@ -30,6 +32,7 @@ from collections.abc import Callable, Sequence
 from optimizer.domain.ids import time_of_day_minutes
 from optimizer.domain.instance import Agent, Instance, ShiftTemplate
 from optimizer.domain.schedule import OBJECTIVE_TERMS, Assignment, Violation
+from optimizer.validate.baseline import changes
 from optimizer.validate.rules import (
     CONTRACT_LIMIT_RULES,
     agent_paid_minutes,
@@ -193,6 +196,7 @@ TERMS: dict[str, Term] = {
     "shift_patterns": shift_patterns,
     "shift_demand": shift_demand,
     "contract_soft": contract_soft,
+    "changes": changes,
 }
 
 

@@ -28,7 +28,8 @@ independently; a disagreement shows up as a validation failure):
   start; overlapping shifts are reported as overlap, not as short rest.
 * Consecutive working days and days off count calendar dates of shift starts; days before and
   after the horizon are unknown, so a run of days off touching either end is exempt from
-  `min_consecutive_days_off`, and nothing outside the horizon extends a working run.
+  `min_consecutive_days_off`, and a working run touching either end is exempt from
+  `min_consecutive_working_days`; nothing outside the horizon extends a working run for the maximum.
 * Weekends: each Saturday in the horizon with the Sunday after it (when inside), plus a lone
   Sunday on the first day of the horizon. A weekend is worked when a shift starts on either day.
 * Start variation is the latest minus the earliest start time of day (minutes after the local
@@ -85,6 +86,7 @@ MIN_WORKING_DAYS = "minimum working days"
 MAX_WORKING_DAYS = "maximum working days"
 MAX_CONSECUTIVE_WORKING_DAYS = "maximum consecutive working days"
 MIN_CONSECUTIVE_DAYS_OFF = "minimum consecutive days off"
+MIN_CONSECUTIVE_WORKING_DAYS = "minimum consecutive working days"
 MAX_WORKING_WEEKENDS = "maximum working weekends"
 MAX_SHIFTS_PER_TEMPLATE = "maximum shifts per template"
 FORBIDDEN_SUCCESSION = "forbidden succession"
@@ -490,6 +492,9 @@ def _break_slot(
         add(BREAK_WINDOW, f"{what} does not start on the {instance.horizon.interval_minutes}-minute interval grid")
     if slot.start < s.start or slot.end > s.end:
         add(BREAK_INSIDE_THE_SHIFT, f"{what} is not inside the shift {hm(s.start)}-{hm(s.end)}")
+    elif rule.min_work_after_minutes and s.end - slot.end < dt.timedelta(minutes=rule.min_work_after_minutes):
+        add(BREAK_WINDOW, f"{what} ends {duration_text(minutes(s.end - slot.end))} before the shift ends; "
+                          f"template {t.id} requires at least {duration_text(rule.min_work_after_minutes)}")
     return out
 
 
@@ -805,6 +810,25 @@ def check_min_consecutive_days_off(instance: Instance, assignments: Sequence[Ass
     return out
 
 
+def check_min_consecutive_working_days(instance: Instance, assignments: Sequence[Assignment]) -> list[Violation]:
+    by_agent = shifts_by_agent(assignments)
+    first_day = instance.horizon.start_date
+    last_day = first_day + dt.timedelta(days=instance.horizon.days - 1)
+    out = []
+    for agent, contract in _agents_with_contracts(instance):
+        minimum = contract.min_consecutive_working_days
+        if minimum <= 1:
+            continue
+        for run in _runs(working_dates(by_agent.get(agent.id, []))):
+            if len(run) < minimum and run[0] != first_day and run[-1] != last_day:
+                out.append(Violation(
+                    rule=MIN_CONSECUTIVE_WORKING_DAYS, agent_id=agent.id,
+                    start=dt.datetime.combine(run[0], dt.time()),
+                    message=f"{agent.id} works only {len(run)} consecutive day{'s' if len(run) > 1 else ''}, "
+                            f"{run[0]} to {run[-1]}; contract {contract.id} requires at least {minimum}"))
+    return out
+
+
 def check_max_shifts_per_template(instance: Instance, assignments: Sequence[Assignment]) -> list[Violation]:
     by_agent = shifts_by_agent(assignments)
     out = []
@@ -862,6 +886,7 @@ HARD_CHECKS: tuple[Check, ...] = (
     check_max_working_days,
     check_max_consecutive_working_days,
     check_min_consecutive_days_off,
+    check_min_consecutive_working_days,
     check_max_working_weekends,
     check_max_shifts_per_template,
     check_forbidden_successions,

@@ -1,0 +1,103 @@
+"""Re-optimization input: the roster published before, what may no longer change, and what a
+change costs.
+
+Planner words: agents have planned their week around the published roster, so every moved shift
+has a price; shifts before the freeze time and locked agents or agent-days stay exactly as
+published (shift and breaks, or the day off).
+
+Definitions (the model, the accounting and the validator all follow them):
+
+* An agent-day is an agent and a date (the date a shift starts on). The published shift of an
+  agent-day is the baseline assignment of that agent and date (at most one).
+* Change cost of an agent-day, comparing the published shift P with the new shift N:
+  no P, no N: 0; no P, N: `add_shift`; P, no N: `remove_shift`; P and N with the same template,
+  start and end: `move_break` per break whose start differs (matched by break name); with the
+  same template and the start and the end each moved by at most 60 minutes: `move_within_hour`;
+  otherwise (another template, or moved more): `move_more`. Date-times are local wall-clock times
+  of the horizon (a time zone offset, if any, is dropped).
+* Pinned agent-days must equal the published roster exactly (the shift with the same template,
+  start, end and break starts, or no shift): every agent-day of a locked agent, every locked
+  agent-day, every agent-day whose published shift starts before `freeze_until`, and every
+  agent-day whose date starts before `freeze_until` (no shift may be added there either). The
+  freeze applies to agents that exist in the new instance; baseline rows of other agents (agents
+  who left) are reported, not enforced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from optimizer.domain.ids import Identifier, Weight
+from optimizer.domain.schedule import Assignment
+
+
+class ChangeWeights(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    move_within_hour: Weight = Field(default=20, description="A shift whose start and end move by at most 60 min.")
+    move_more: Weight = Field(default=80, description="A shift moved by more than an hour (or of another template).")
+    add_shift: Weight = Field(default=150, description="A shift on a day the agent had off.")
+    remove_shift: Weight = Field(default=150, description="A published shift taken away.")
+    move_break: Weight = Field(default=5, description="Per break moved in an otherwise unchanged shift.")
+
+
+class LockedDay(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    agent_id: Identifier
+    date: dt.date
+
+
+class Baseline(BaseModel):
+    """The published roster and the rules for changing it (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    assignments: list[Assignment] = Field(
+        default_factory=list, description="The published shifts: the `assignments` of an earlier result."
+    )
+    freeze_until: dt.datetime | None = Field(
+        default=None, description="Nothing that starts before this local date-time may change."
+    )
+    locked_agents: list[Identifier] = Field(default_factory=list, description="Agents kept exactly as published.")
+    locked_days: list[LockedDay] = Field(default_factory=list, description="Agent-days kept exactly as published.")
+    weights: ChangeWeights = Field(default_factory=ChangeWeights)
+
+    def shift_of(self, agent_id: str, date: dt.date) -> Assignment | None:
+        return self._index().get((agent_id, date))
+
+    def _index(self) -> dict[tuple[str, dt.date], Assignment]:
+        index = getattr(self, "_by_agent_day", None)
+        if index is None:
+            index = {(a.agent_id, a.date): a for a in self.assignments}
+            object.__setattr__(self, "_by_agent_day", index)
+        return index
+
+    def is_pinned(self, agent_id: str, date: dt.date) -> bool:
+        if agent_id in self.locked_agents or LockedDay(agent_id=agent_id, date=date) in self.locked_days:
+            return True
+        if self.freeze_until is None:
+            return False
+        published = self.shift_of(agent_id, date)
+        freeze = self.freeze_until.replace(tzinfo=None)
+        return dt.datetime.combine(date, dt.time()) < freeze or (
+            published is not None and published.start.replace(tzinfo=None) < freeze)
+
+
+def change_cost(weights: ChangeWeights, published: Assignment | None, start: dt.datetime | None,
+                end: dt.datetime | None, template_id: str | None, break_starts: dict[str, dt.datetime]) -> int:
+    """The change cost of one agent-day; the new shift is given by its fields (None: no shift)."""
+    if published is None:
+        return 0 if start is None else weights.add_shift
+    if start is None or end is None:
+        return weights.remove_shift
+    p_start, p_end = published.start.replace(tzinfo=None), published.end.replace(tzinfo=None)
+    if template_id == published.template_id and start == p_start and end == p_end:
+        before = {b.name: b.start.replace(tzinfo=None) for b in published.breaks}
+        return weights.move_break * sum(1 for name, at in break_starts.items() if before.get(name) != at)
+    hour = dt.timedelta(minutes=60)
+    if template_id == published.template_id and abs(start - p_start) <= hour and abs(end - p_end) <= hour:
+        return weights.move_within_hour
+    return weights.move_more

@@ -1,0 +1,104 @@
+"""Re-optimization, checked from the two rosters alone: the `changes` objective term and the hard
+rule that pinned agent-days (frozen or locked) equal the published roster. Written from the
+definitions in `optimizer.domain.baseline`, without its helpers.
+
+Readings: published rows of agents the instance does not have are ignored (agents who left); a
+published shift and a new shift are "the same" when template, start and end are equal; breaks are
+matched by name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from optimizer.domain.instance import Instance
+from optimizer.domain.schedule import Assignment, Violation
+from optimizer.validate.rules import hm, local_time
+
+PINNED_CHANGED = "frozen or locked shift changed"
+
+Day = tuple[str, dt.date]
+
+
+def _by_day(instance: Instance, rows: Sequence[Assignment]) -> dict[Day, Assignment]:
+    tz = instance.horizon.timezone
+    out = {}
+    for a in rows:
+        start = local_time(a.start, tz)
+        out[(a.agent_id, start.date())] = a.model_copy(update={
+            "start": start, "end": local_time(a.end, tz),
+            "breaks": [b.model_copy(update={"start": local_time(b.start, tz), "end": local_time(b.end, tz)})
+                       for b in a.breaks]})
+    return out
+
+
+def _agent_days(instance: Instance) -> list[Day]:
+    dates = [instance.horizon.start_date + dt.timedelta(days=d) for d in range(instance.horizon.days)]
+    return [(agent.id, date) for agent in instance.agents for date in dates]
+
+
+def _same_shift(a: Assignment, b: Assignment) -> bool:
+    return (a.template_id, a.start, a.end) == (b.template_id, b.start, b.end)
+
+
+def _breaks(a: Assignment) -> dict[str, dt.datetime]:
+    return {b.name: b.start for b in a.breaks}
+
+
+def day_change_cost(instance: Instance, old: Assignment | None, new: Assignment | None) -> int:
+    w = instance.baseline.weights  # type: ignore[union-attr]
+    if old is None and new is None:
+        return 0
+    if old is None:
+        return w.add_shift
+    if new is None:
+        return w.remove_shift
+    if _same_shift(old, new):
+        before = _breaks(old)
+        return w.move_break * sum(1 for name, start in _breaks(new).items() if before.get(name) != start)
+    within = abs(new.start - old.start) <= dt.timedelta(hours=1) and abs(new.end - old.end) <= dt.timedelta(hours=1)
+    return w.move_within_hour if within and new.template_id == old.template_id else w.move_more
+
+
+def changes(instance: Instance, assignments: Sequence[Assignment], scheduled: dict[str, list[int]]) -> int:
+    if instance.baseline is None:
+        return 0
+    old, new = _by_day(instance, instance.baseline.assignments), _by_day(instance, assignments)
+    return sum(day_change_cost(instance, old.get(key), new.get(key)) for key in _agent_days(instance))
+
+
+def _pinned(instance: Instance, key: Day, old: Assignment | None) -> bool:
+    baseline = instance.baseline
+    assert baseline is not None
+    agent_id, date = key
+    if agent_id in baseline.locked_agents or any(
+            d.agent_id == agent_id and d.date == date for d in baseline.locked_days):
+        return True
+    if baseline.freeze_until is None:
+        return False
+    freeze = local_time(baseline.freeze_until, instance.horizon.timezone)
+    return dt.datetime.combine(date, dt.time()) < freeze or (old is not None and old.start < freeze)
+
+
+def check_pinned_days(instance: Instance, assignments: Sequence[Assignment]) -> list[Violation]:
+    if instance.baseline is None:
+        return []
+    old, new = _by_day(instance, instance.baseline.assignments), _by_day(instance, assignments)
+    out = []
+    for key in _agent_days(instance):
+        before, after = old.get(key), new.get(key)
+        if not _pinned(instance, key, before):
+            continue
+        if before is None and after is None:
+            continue
+        if before is not None and after is not None and _same_shift(before, after) and _breaks(before) == _breaks(after):
+            continue
+        agent_id, date = key
+        was = "off" if before is None else f"{before.template_id} {hm(before.start)}-{hm(before.end)}"
+        now = "off" if after is None else f"{after.template_id} {hm(after.start)}-{hm(after.end)}"
+        detail = " (breaks moved)" if before and after and _same_shift(before, after) else ""
+        out.append(Violation(
+            rule=PINNED_CHANGED, agent_id=agent_id, start=dt.datetime.combine(date, dt.time()),
+            message=f"{agent_id} on {date} is frozen or locked as published ({was}) but is now {now}{detail}"))
+    return out
