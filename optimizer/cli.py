@@ -96,10 +96,16 @@ def solve(
     """Solve an instance: shifts, breaks and skills for every agent."""
     if verbose:
         logging.basicConfig(level=logging.DEBUG, format="%(asctime)s %(name)s %(message)s")
-    from optimizer.solve.solver import solve as run
-
     instance = _load(instance_path)
     settings = _settings(instance, time_limit_s=time_limit, workers=workers, seed=seed, strategy=strategy)
+    run_and_report(instance, settings, output, quiet)
+
+
+def run_and_report(instance: Instance, settings: SolverSettings, output: Path | None, quiet: bool) -> None:
+    """Solve with a progress display, write the result, print the summary; exit 3 or 4 without a
+    schedule."""
+    from optimizer.solve.solver import solve as run
+
     out.print(f"solving {instance.name}: {len(instance.agents)} agents, {len(instance.skills)} skill(s), "
               f"{instance.horizon.days} days of {instance.horizon.interval_minutes}-minute intervals; "
               f"time limit {settings.time_limit_s:g} s, {settings.workers} worker(s)")
@@ -192,13 +198,17 @@ def generate(
 
 
 def _register_command_modules() -> None:
-    """Commands that live in their own modules: `wfm requirements` and `wfm serve` (the HTTP
-    service). Imported here, once `app` exists, so that those modules can import this one."""
+    """Commands that live in their own modules: `wfm reoptimize`, `wfm requirements` and `wfm serve`
+    (the HTTP service). Imported here, once `app` exists, so that those modules can import this one."""
+    from optimizer.cli_reoptimize import register as reoptimize
     from optimizer.cli_requirements import register as requirements
     from service.cli import register as serve
 
-    for register in (requirements, serve):
+    for register in (reoptimize, requirements, serve):
         register(app)
 
 
 _register_command_modules()
+from optimizer.cli_import import register as _register_import  # noqa: E402 - needs `app`
+
+_register_import(app)

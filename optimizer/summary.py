@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optimizer.domain.schedule import OBJECTIVE_TERMS, SolveResult
+from optimizer.domain.schedule import OBJECTIVE_TERMS, DayChange, SolveResult
 
 
 def _num(value: float | None, fmt: str = ",.0f") -> str:
@@ -45,4 +45,43 @@ def summary(result: SolveResult) -> str:
         f"  (spread {k.hours_per_agent_spread:.1f})",
         f"  {'soft violations':<26}{len(result.violations):>14,}",
     ]
+    if result.changes is not None:
+        lines += _changes(result)
     return "\n".join(lines)
+
+
+def _changes(result: SolveResult) -> list[str]:
+    d = result.changes
+    assert d is not None
+    before, after = d.kpis_before, d.kpis_after
+    lines = [
+        "",
+        "changes against the published roster",
+        f"  {'agent-days changed':<26}{d.agent_days_changed:>8,} / {d.agent_days:,}  ({100 * d.changed_share:.1f}%)",
+        "  " + ", ".join(f"{kind.replace('_', ' ')} {n}" for kind, n in d.counts.items()),
+        f"  {'paid hours':<26}+{d.paid_hours_added:,.1f} / -{d.paid_hours_removed:,.1f}",
+        f"  {'':<26}{'published':>14}{'new':>14}",
+        f"  {'coverage':<26}{before.coverage_pct:>13.2f}%{after.coverage_pct:>13.2f}%",
+        f"  {'under-staffed agent-hours':<26}{before.under_staffed_agent_hours:>14,.1f}"
+        f"{after.under_staffed_agent_hours:>14,.1f}",
+        f"  {'labor cost':<26}{before.labor_cost:>14,.2f}{after.labor_cost:>14,.2f}",
+    ]
+    if d.agents_left or d.agents_joined:
+        lines.append(f"  agents left: {len(d.agents_left)}, joined: {len(d.agents_joined)}")
+    lines += [f"  - {note}" for note in result.notes]
+    shown = [c for c in d.days if c.change != "unchanged"][:15]
+    lines += [f"  {c.agent_id:<14}{c.date}  {_change_text(c)}" for c in shown]
+    if d.agent_days_changed > len(shown):
+        lines.append(f"  ... {d.agent_days_changed - len(shown)} more in the schedule file (changes.days)")
+    return lines
+
+
+def _change_text(c: DayChange) -> str:
+    if c.change == "moved":
+        return (f"{c.before_template} {c.before_start:%H:%M}-{c.before_end:%H:%M} -> {c.after_template} "
+                f"{c.after_start:%H:%M}-{c.after_end:%H:%M}")
+    if c.change == "added":
+        return f"added {c.after_template} {c.after_start:%H:%M}-{c.after_end:%H:%M}"
+    if c.change == "removed":
+        return f"removed {c.before_template} {c.before_start:%H:%M}-{c.before_end:%H:%M}"
+    return f"{c.breaks_moved} break(s) moved"

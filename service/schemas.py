@@ -36,8 +36,9 @@ class JobRequest(_Body):
     settings: SolverOverrides | None = Field(default=None, description="Overrides of `instance.solver`.")
     previous_schedule: SolveResult | None = Field(
         default=None,
-        description="The schedule agents were already told (a solve result). Stored with the job for "
-        "re-optimization (minimal change); not yet used by the solver.",
+        description="The schedule agents were already told (a solve result): the job re-optimizes against "
+        "it with minimal change (default change costs, no freeze; for a freeze, locks or other costs give "
+        "`instance.baseline` instead).",
     )
 
 

@@ -57,11 +57,11 @@ def run_solve(
     on_progress: Any,
     stop: Flag,
 ) -> SolveResult:
-    """The hook between a job and the engine. The previous schedule is stored with the job and
-    handed here; re-optimization (minimal change against it) will pass it on to `solve`."""
+    """The hook between a job and the engine. A previous schedule was turned into the instance's
+    `baseline` (the published roster) at submission, so the instance says everything."""
     from optimizer.solve.solver import solve
 
-    del previous_schedule  # re-optimization: solve(..., previous=previous_schedule)
+    del previous_schedule  # kept with the job for the record; already in instance.baseline
     return solve(instance, settings, on_progress=on_progress, stop=stop)
 
 

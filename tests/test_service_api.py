@@ -159,26 +159,24 @@ def test_settings_override_and_server_caps(make_client: MakeClient) -> None:
     assert stored["seed"] == 3 and stored["time_limit_s"] == 3 and stored["workers"] == 1
 
 
-def test_previous_schedule_is_stored_and_handed_to_the_hook(client: TestClient, monkeypatch: pytest.MonkeyPatch
-                                                             ) -> None:
-    """Tests that a previous schedule is stored with the job and reaches the solve hook."""
+def test_previous_schedule_makes_a_reoptimization_job(client: TestClient) -> None:
+    """Tests that a previous schedule becomes the published roster of the job's instance: the result
+    prices its changes and diffs against it (same demand: nothing to change), and the validator
+    agrees on the instance with that baseline."""
     first = wait_for(client, submit(client)["id"])
     previous = client.get(first["schedule_url"]).json()
-    seen: list[Any] = []
-    real = worker_module.run_solve
-
-    def spy(instance: Any, settings: Any, previous_schedule: Any, on_progress: Any, stop: Any) -> SolveResult:
-        seen.append(previous_schedule)
-        return real(instance, settings, previous_schedule, on_progress, stop)
-
-    monkeypatch.setattr(worker_module, "run_solve", spy)
     job = submit(client, {"instance": TINY_INSTANCE, "previous_schedule": previous})
     assert job["previous_schedule_stored"] is True
-    assert any("previous schedule stored" in n for n in job["notes"])
+    assert any("re-optimization" in n for n in job["notes"])
     assert wait_for(client, job["id"])["status"] == "succeeded"
-    assert len(seen) == 1 and isinstance(seen[0], SolveResult)
-    assert len(seen[0].assignments) == len(previous["assignments"])
+    result = SolveResult.model_validate(client.get(f"/v1/jobs/{job['id']}/schedule").json())
+    assert result.changes is not None and result.changes.agent_days_changed == 0
+    assert result.terms["changes"] == 0
+    instance = parse_instance({**TINY_INSTANCE, "baseline": {"assignments": previous["assignments"]}})
+    assert validate(instance, result).ok
     assert submit(client)["previous_schedule_stored"] is False
+    both = client.post("/v1/jobs", json={"instance": instance.model_dump(mode="json"), "previous_schedule": previous})
+    assert both.status_code == 422 and both.json()["issues"][0]["path"] == "previous_schedule"
 
 
 def test_infeasible_instance_succeeds_with_an_explanation(client: TestClient) -> None:

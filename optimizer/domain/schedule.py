@@ -175,6 +175,45 @@ class SolveStats(BaseModel):
     )
 
 
+ChangeKind = Literal["unchanged", "moved", "added", "removed", "break_moved"]
+
+
+class DayChange(BaseModel):
+    """One agent-day of a re-optimized roster against the published one."""
+
+    agent_id: str
+    date: dt.date
+    change: ChangeKind
+    before_template: str | None = None
+    before_start: dt.datetime | None = None
+    before_end: dt.datetime | None = None
+    after_template: str | None = None
+    after_start: dt.datetime | None = None
+    after_end: dt.datetime | None = None
+    start_moved_minutes: int | None = Field(default=None, description="After minus before start (moved shifts).")
+    end_moved_minutes: int | None = None
+    breaks_moved: int = 0
+    paid_hours_delta: float = 0.0
+
+
+class RosterDiff(BaseModel):
+    """The re-optimized roster against the published one (`instance.baseline`), per agent and day:
+    every agent-day with a shift before or after, and the totals. `kpis_before` evaluates the
+    published roster against the new instance (its demand), `kpis_after` the new roster."""
+
+    days: list[DayChange] = Field(default_factory=list)
+    counts: dict[str, int] = Field(default_factory=dict, description="Agent-days per change kind.")
+    agent_days: int = Field(default=0, description="Agent-days of the horizon (agents x days).")
+    agent_days_changed: int = 0
+    changed_share: float = Field(default=0.0, description="agent_days_changed / agent_days.")
+    paid_hours_added: float = 0.0
+    paid_hours_removed: float = 0.0
+    agents_left: list[str] = Field(default_factory=list, description="Published agents not in the instance.")
+    agents_joined: list[str] = Field(default_factory=list, description="Agents without published shifts.")
+    kpis_before: Kpis = Field(default_factory=Kpis)
+    kpis_after: Kpis = Field(default_factory=Kpis)
+
+
 class SolveResult(BaseModel):
     instance: str
     status: Status
@@ -198,5 +237,11 @@ class SolveResult(BaseModel):
     anonymous: list[AnonymousPattern] = Field(default_factory=list)
     design: list[DesignShift] = Field(
         default_factory=list, description="Shift design mode: the shift lines and their counts."
+    )
+    changes: RosterDiff | None = Field(
+        default=None, description="Re-optimization: the new roster against the published one."
+    )
+    notes: list[str] = Field(
+        default_factory=list, description="What the engine did that a planner should know (re-optimization)."
     )
     stats: SolveStats = Field(default_factory=SolveStats)

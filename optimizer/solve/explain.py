@@ -37,6 +37,7 @@ def precheck(instance: Instance, options: list[AgentOptions]) -> list[str]:
         agent = agent_options.agent
         contract = instance.contract_of(agent)
         days = agent_options.days()
+        problems.extend(agent_options.pin_problems)
         for lock in agent.locks:
             day = instance.horizon.day_of_date(lock.date)
             if not lock.off and not agent_options.by_day.get(day):

@@ -377,15 +377,16 @@ def construct(
     budget: Budget,
     emit: ProgressCallback,
     stats: SolveStats,
+    start: Plan | None = None,
 ) -> tuple[Plan, Allocation] | str:
     """Greedy: small batches of agents, each scheduled against the demand the earlier batches
-    left uncovered."""
+    left uncovered. Agents already in `start` (a warm start) keep their shifts."""
     rng = random.Random(budget.settings.seed)
-    order = list(options)
+    plan: Plan = dict(start or {})
+    order = [o for o in options if o.agent.id not in plan]
     rng.shuffle(order)
     batches = [order[i:i + GREEDY_BATCH_AGENTS] for i in range(0, len(order), GREEDY_BATCH_AGENTS)]
-    plan: Plan = {}
-    state = CoverageState(instance)
+    state = CoverageState(instance, plan)
     for i, batch in enumerate(batches):
         if budget.cancelled:
             return "unknown"

@@ -25,7 +25,7 @@ from optimizer.model.anonymous import AnonymousResult, solve_anonymous
 from optimizer.model.builder import ScheduleModel
 from optimizer.model.options import AgentOptions, agent_options
 from optimizer.model.plan import Allocation, Plan, repair_allocation
-from optimizer.solve import explain, extract, lns
+from optimizer.solve import diff, explain, extract, lns, warm
 from optimizer.solve.progress import ProgressCallback, ProgressEvent, SolutionReporter, relative_gap
 from optimizer.timegrid import TimeGrid
 
@@ -143,6 +143,10 @@ def solve(
     """Solve within `settings.time_limit_s`. Setting `stop` ends the solve early: the best schedule
     found so far is returned (status feasible, `stats.cancelled`), or status unknown if none yet."""
     settings = settings or instance.solver
+    if instance.design is not None:  # shift design: no named agents (optimizer.solve.design)
+        from optimizer.solve.design import solve_design
+
+        return solve_design(instance, settings, on_progress, stop=None if stop is None else stop.is_set)
     budget = Budget(settings, time.perf_counter(), stop)
     done = threading.Event()
     watcher = budget.watch_stop(done)
@@ -184,7 +188,12 @@ def _solve(
 
     # A complete schedule first (every hard rule is per agent, so this only fails when some agent
     # cannot be scheduled at all), then the yardstick, then the improvement.
-    built = lns.construct(instance, options, budget, emit, stats)
+    warm_plan, notes = {}, []
+    if instance.baseline is not None and settings.use_hints:
+        warm_plan, notes = warm.published_plan(instance, options, budget)
+        emit(ProgressEvent(budget.elapsed(), "construct",
+                           message=f"published roster kept for {len(warm_plan)}/{len(options)} agents"))
+    built = lns.construct(instance, options, budget, emit, stats, start=warm_plan)
     if built == "infeasible":
         return _infeasible(instance, explain.explain_infeasible(instance, options, budget), budget, stats)
     first = None if isinstance(built, str) else built
@@ -223,6 +232,9 @@ def _solve(
     if result.status == "feasible" and result.best_bound is not None and result.objective is not None \
             and result.best_bound >= result.objective:
         result.status = "optimal"
+    if instance.baseline is not None:
+        result.changes = diff.roster_diff(instance, result.assignments, result.kpis)
+        result.notes.extend(notes)
     return result
 
 

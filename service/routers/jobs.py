@@ -14,6 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
+from optimizer.domain.baseline import Baseline
 from optimizer.domain.instance import Instance, SolverSettings, reference_errors
 from optimizer.domain.schedule import SolveResult
 from service.deps import OwnerDep, PoolDep, SettingsDep, StoreDep
@@ -183,14 +184,24 @@ def submit_job(
                max_length=200, pattern=r"^[\x21-\x7e]+$"),
     ] = None,
 ) -> JobStatus:
-    issues = list(reference_errors(payload.instance))
+    instance = payload.instance
+    if payload.previous_schedule is not None:
+        if instance.baseline is not None:
+            raise ApiError(422, "give the published roster either as previous_schedule or as instance.baseline, "
+                           "not both", error="invalid_input",
+                           issues=[Issue(path="previous_schedule", reason="the instance already has a baseline",
+                                         source="previous_schedule")])
+        # Re-optimization against the published roster, default change costs, no freeze (the
+        # instance's `baseline` block says more: freeze_until, locks, change weights).
+        instance = instance.model_copy(update={"baseline": Baseline(assignments=payload.previous_schedule.assignments)})
+    issues = list(reference_errors(instance))
     if issues:
         raise ApiError(422, f"the instance is not a valid input ({len(issues)} issue(s))", error="invalid_input",
                        issues=issues_from_instance_error(issues, "instance"))
-    solver, notes = effective_settings(payload.instance, payload.settings, settings)
+    solver, notes = effective_settings(instance, payload.settings, settings)
     job = NewJob(
-        instance_name=payload.instance.name,
-        instance_json=payload.instance.model_dump_json(),
+        instance_name=instance.name,
+        instance_json=instance.model_dump_json(),
         settings_json=solver.model_dump_json(),
         previous_schedule_json=None if payload.previous_schedule is None else payload.previous_schedule.model_dump_json(),
         time_limit_s=solver.time_limit_s,
@@ -198,7 +209,7 @@ def submit_job(
         request_hash=request_hash(payload),
         idempotency_key=idempotency_key,
         api_key_hash=owner or "",
-        notes=notes + (["previous schedule stored (re-optimization will use it)"]
+        notes=notes + (["re-optimization: the previous schedule is the published roster (instance.baseline)"]
                        if payload.previous_schedule is not None else []),
     )
     outcome = store.submit(job, settings.max_queued_jobs)

@@ -1,0 +1,96 @@
+"""Re-optimization's warm start: the published roster as the first schedule.
+
+Each agent's published week is kept as it is when it still satisfies every hard rule of the new
+instance (checked by that agent's own model with the published shifts and breaks fixed); agents
+whose week no longer does (rules changed, time off added, shifts no longer allowed) and agents
+without a published week (joined) are scheduled afresh by the construction. The notes say which
+and why, in planner words.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ortools.sat.python import cp_model
+
+from optimizer.domain.instance import Instance
+from optimizer.model.builder import HARD_FAMILIES, ScheduleModel
+from optimizer.model.options import AgentOptions
+from optimizer.model.plan import AgentPlan, PlacedShift, Plan
+from optimizer.model.shifts import break_starts
+from optimizer.timegrid import TimeGrid
+
+if TYPE_CHECKING:
+    from optimizer.solve.solver import Budget
+
+
+def published_plan(instance: Instance, options: list[AgentOptions], budget: Budget) -> tuple[Plan, list[str]]:
+    """(the agents whose published week is still feasible -> that week, notes on the others)."""
+    baseline = instance.baseline
+    if baseline is None:
+        return {}, []
+    grid = TimeGrid(instance.horizon)
+    plan: Plan = {}
+    notes: list[str] = []
+    agent_ids = {a.id for a in instance.agents}
+    left = sorted({a.agent_id for a in baseline.assignments} - agent_ids)
+    if left:
+        notes.append(f"published shifts of {len(left)} agent(s) no longer in the instance are dropped: "
+                     f"{', '.join(left[:10])}{' ...' if len(left) > 10 else ''}")
+    joined = []
+    for agent_options in options:
+        agent_id = agent_options.agent.id
+        rows = [a for a in baseline.assignments if a.agent_id == agent_id]
+        if not rows:
+            joined.append(agent_id)
+            continue
+        week, problem = _match(instance, agent_options, rows, grid)
+        if problem is None and not _feasible(instance, agent_options, week, budget):
+            problem = "breaks a rule of the new instance (contract limits, rest, sequences or locks)"
+        if problem is None:
+            plan[agent_id] = week
+        else:
+            notes.append(f"{agent_id}'s published week {problem}; the agent is scheduled afresh")
+    if joined:
+        notes.append(f"{len(joined)} agent(s) without published shifts are scheduled afresh: "
+                     f"{', '.join(joined[:10])}{' ...' if len(joined) > 10 else ''}")
+    return plan, notes
+
+
+def _match(instance: Instance, agent_options: AgentOptions, rows: list, grid: TimeGrid) -> tuple[AgentPlan, str | None]:
+    week: AgentPlan = {}
+    step = instance.horizon.interval_minutes
+    for row in rows:
+        if not instance.horizon.start_date <= row.date <= instance.horizon.date_of_day(instance.horizon.days - 1):
+            continue  # history before or after the horizon
+        day = instance.horizon.day_of_date(row.date)
+        start, end = grid.minute(row.start), grid.minute(row.end)
+        option = next((o for o in agent_options.by_day.get(day, [])
+                       if (o.template_id, o.start, o.end) == (row.template_id, start, end)), None)
+        if option is None:
+            return {}, f"has a {row.template_id} shift on {row.date} that is no longer allowed"
+        starts = {b.name: grid.minute(b.start) for b in row.breaks}
+        breaks = []
+        for k, rule in enumerate(option.break_rules):
+            at = starts.get(rule.name)
+            if at not in break_starts(option, k, step):
+                return {}, f"has a {rule.name} on {row.date} that is no longer allowed where it is"
+            breaks.append((rule, at))
+        week[day] = PlacedShift(option=option, breaks=tuple(breaks))
+    return week, None
+
+
+def _feasible(instance: Instance, agent_options: AgentOptions, week: AgentPlan, budget: Budget) -> bool:
+    m = ScheduleModel(instance, [agent_options], families=HARD_FAMILIES)
+    agent_vars = m.agents[agent_options.agent.id]
+    for day, day_vars in agent_vars.days.items():
+        shift = week.get(day)
+        for option, x in zip(day_vars.options, day_vars.x, strict=True):
+            m.model.add(x == int(shift is not None and option == shift.option))
+        if shift is not None:
+            for rule, start in shift.breaks:
+                m.model.add(day_vars.breaks[(shift.option.template_id, rule.name)][start] == 1)
+    solver = budget.solver(2.0, workers=1)
+    status = solver.solve(m.model)
+    budget.charge(solver, m.num_variables + m.num_constraints)
+    return status in (cp_model.OPTIMAL, cp_model.FEASIBLE)

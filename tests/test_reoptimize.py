@@ -1,0 +1,234 @@
+"""Re-optimization against a published roster: change costs, frozen period and locks, the warm
+start, the diff (recomputed here from the two rosters) and `wfm reoptimize`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from factories import START, agent, at, contract, hourly, shift, solve_and_validate, template, tiny_instance
+from typer.testing import CliRunner
+
+from optimizer.cli import app
+from optimizer.domain.baseline import Baseline, ChangeWeights, LockedDay
+from optimizer.domain.instance import Instance, InstanceError, TimeWindow, Weights, parse_instance
+from optimizer.domain.schedule import Assignment, SolveResult
+from optimizer.validate import validate
+
+# Three agents, three days, one 4-hour template starting 08:00-10:00 (no breaks), demand in
+# agents per hour. Over-staffing costs 10 per agent-hour, under-staffing 100, no labor cost.
+TEMPLATE = template("t", "08:00", "10:00", start_step_minutes=60, lengths_minutes=[240], breaks=[])
+WEIGHTS = Weights(under_staffing=[100], over_staffing=10, labor_cost=0.0)
+
+
+def day_demand(per_day: list[dict[int, int]]) -> list[int]:
+    return [n for d in per_day for n in hourly(d)]
+
+
+def three_day(per_day: list[dict[int, int]], agents: int = 3, **fields) -> Instance:
+    return tiny_instance(days=3, agents=[agent(f"a{i}", contract="c") for i in range(1, agents + 1)],
+                         contracts=[contract("c")], templates=[TEMPLATE], weights=WEIGHTS,
+                         demand={"voice": day_demand(per_day)}, **fields)
+
+
+def with_baseline(instance: Instance, published: SolveResult | list[Assignment], **fields) -> Instance:
+    rows = published.assignments if isinstance(published, SolveResult) else published
+    data = instance.model_dump(mode="json")
+    data["baseline"] = Baseline(assignments=rows, **fields).model_dump(mode="json")
+    return parse_instance(data)
+
+
+BASE_DEMAND = [{8: 2, 9: 2, 10: 2, 11: 2}, {8: 1, 9: 1, 10: 1, 11: 1}, {8: 1, 9: 1, 10: 1, 11: 1}]
+
+
+def recomputed_diff(before: list[Assignment], after: list[Assignment]) -> dict[tuple[str, dt.date], str]:
+    """The change kind of every agent-day, straight from the two rosters."""
+    old = {(a.agent_id, a.date): a for a in before}
+    new = {(a.agent_id, a.date): a for a in after}
+    kinds = {}
+    for key in set(old) | set(new):
+        o, n = old.get(key), new.get(key)
+        if o is None:
+            kinds[key] = "added"
+        elif n is None:
+            kinds[key] = "removed"
+        elif (o.template_id, o.start, o.end) != (n.template_id, n.start, n.end):
+            kinds[key] = "moved"
+        elif {b.name: b.start for b in o.breaks} != {b.name: b.start for b in n.breaks}:
+            kinds[key] = "break_moved"
+        else:
+            kinds[key] = "unchanged"
+    return kinds
+
+
+def check_diff(result: SolveResult, published: list[Assignment]) -> dict[tuple[str, dt.date], str]:
+    kinds = recomputed_diff(published, result.assignments)
+    assert result.changes is not None
+    assert {(c.agent_id, c.date): c.change for c in result.changes.days} == kinds
+    assert result.changes.agent_days_changed == sum(k != "unchanged" for k in kinds.values())
+    for c in result.changes.days:
+        if c.change == "moved":
+            assert c.after_start - c.before_start == dt.timedelta(minutes=c.start_moved_minutes)
+    return kinds
+
+
+def test_unchanged_demand_gives_the_unchanged_roster():
+    """An optimal roster, re-optimized against the same demand, stays exactly as it was."""
+    inst = three_day(BASE_DEMAND)
+    published = solve_and_validate(inst)
+    assert published.status == "optimal" and published.objective == 0
+    again = solve_and_validate(with_baseline(inst, published))
+    assert again.status == "optimal" and again.terms["changes"] == 0 and again.objective == 0
+    kinds = check_diff(again, published.assignments)
+    assert set(kinds.values()) == {"unchanged"}
+
+
+def test_a_demand_spike_on_one_day_changes_only_that_day():
+    """Day 2 needs a second agent from 08:00 to 12:00. Cold, any agent may take it; with the published
+    roster, exactly one shift is added on day 2 (cost 150 < the 400 of leaving it uncovered) and
+    nothing else moves."""
+    inst = three_day(BASE_DEMAND)
+    published = solve_and_validate(inst)
+    spiked = three_day([BASE_DEMAND[0], BASE_DEMAND[1], {8: 2, 9: 2, 10: 2, 11: 2}])
+    result = solve_and_validate(with_baseline(spiked, published))
+    kinds = check_diff(result, published.assignments)
+    changed = {key: kind for key, kind in kinds.items() if kind != "unchanged"}
+    assert list(changed.values()) == ["added"] and next(iter(changed))[1] == START + dt.timedelta(days=2)
+    assert result.terms["changes"] == ChangeWeights().add_shift
+    assert result.terms["under_staffing"] == 0
+
+
+def test_change_costs_decide_between_moving_and_leaving_a_gap():
+    """Demand on day 1 moves from 08-12 to 10-14. Moving the shift by two hours costs move_more
+    (then nothing else costs); moving it by one hour costs move_within_hour plus one agent-hour
+    under (100) and one over (10); adding a second shift at 10:00 costs add_shift plus four
+    agent-hours over (40); keeping it costs two under (200) and two over (20)."""
+    inst = three_day(BASE_DEMAND)
+    published = solve_and_validate(inst)
+    later = three_day([BASE_DEMAND[0], {10: 1, 11: 1, 12: 1, 13: 1}, BASE_DEMAND[2]])
+
+    def moves(result: SolveResult) -> list[int | None]:
+        return [c.start_moved_minutes for c in result.changes.days if c.change != "unchanged"]
+
+    cheap = solve_and_validate(with_baseline(later, published, weights=ChangeWeights(move_more=50)))
+    assert moves(cheap) == [120] and cheap.objective == 50
+    hour = solve_and_validate(with_baseline(later, published, weights=ChangeWeights(move_more=500)))
+    assert moves(hour) == [60] and hour.objective == 20 + 100 + 10
+    # Moving dear: a second agent added at 10:00 (add_shift 150) beats keeping (over-staffing 40 < 220).
+    added = solve_and_validate(with_baseline(later, published,
+                                             weights=ChangeWeights(move_more=500, move_within_hour=500)))
+    assert [c.change for c in added.changes.days if c.change != "unchanged"] == ["added"]
+    assert added.objective == 150 + 40
+    dear = ChangeWeights(move_more=500, move_within_hour=500, add_shift=500, remove_shift=500)
+    kept = solve_and_validate(with_baseline(later, published, weights=dear))
+    assert moves(kept) == [] and kept.objective == 220
+
+
+def test_frozen_days_and_locked_agents_are_never_touched():
+    """The same spike as above, but day 2 is frozen (freeze until the end of day 2) and a1 is
+    locked: nothing may be added on day 2, so the spike stays uncovered (4 agent-hours x 100)."""
+    inst = three_day(BASE_DEMAND)
+    published = solve_and_validate(inst)
+    spiked = three_day([{8: 3, 9: 3, 10: 3, 11: 3}, BASE_DEMAND[1], {8: 2, 9: 2, 10: 2, 11: 2}])
+    freeze = at(3, "00:00", inst.horizon.start_date)
+    reopt = with_baseline(spiked, published, freeze_until=freeze, locked_agents=["a1"])
+    result = solve_and_validate(reopt)
+    assert all(c.change == "unchanged" for c in result.changes.days)
+    # Freeze only the first day and lock a1: the spike on day 2 is covered by a2 or a3, not a1.
+    reopt = with_baseline(spiked, published, freeze_until=at(1, "00:00", inst.horizon.start_date),
+                          locked_agents=["a1"])
+    result = solve_and_validate(reopt)
+    kinds = check_diff(result, published.assignments)
+    assert all(kind == "unchanged" for (agent_id, date), kind in kinds.items()
+               if agent_id == "a1" or date == inst.horizon.start_date)
+    assert any(kind == "added" for kind in kinds.values())
+
+
+def test_validator_rejects_a_changed_frozen_day():
+    inst = three_day(BASE_DEMAND)
+    published = solve_and_validate(inst)
+    reopt = with_baseline(inst, published, locked_days=[LockedDay(agent_id=published.assignments[0].agent_id,
+                                                                    date=published.assignments[0].date)])
+    first = published.assignments[0]
+    moved = first.model_copy(update={"start": first.start + dt.timedelta(hours=1),
+                                     "end": first.end + dt.timedelta(hours=1)})
+    edited = published.model_copy(update={"assignments": [moved, *published.assignments[1:]]})
+    report = validate(reopt, edited)
+    assert not report.ok
+    assert any(v.rule == "frozen or locked shift changed" and v.agent_id == first.agent_id for v in report.hard)
+
+
+def test_agents_who_left_and_joined_are_reported():
+    inst = three_day(BASE_DEMAND)
+    published = solve_and_validate(inst)
+    fewer = tiny_instance(days=3, agents=[agent("a1", contract="c"), agent("a9", contract="c")],
+                          contracts=[contract("c")], templates=[TEMPLATE], weights=WEIGHTS,
+                          demand={"voice": day_demand(BASE_DEMAND)})
+    result = solve_and_validate(with_baseline(fewer, published))
+    left = sorted({a.agent_id for a in published.assignments} - {"a1"})
+    assert result.changes.agents_left == left and result.changes.agents_joined == ["a9"]
+    assert any("no longer in the instance" in note for note in result.notes)
+
+
+def test_a_published_week_that_breaks_a_new_rule_is_rescheduled():
+    """a1 gets time off on a day it was published to work: its week cannot be kept (noted), the
+    result is still valid; when that day is frozen, the conflict is explained instead."""
+    inst = three_day(BASE_DEMAND)
+    published = solve_and_validate(inst)
+    worked = next(a for a in published.assignments if a.date == START)
+    off = TimeWindow(start=at(0, "00:00"), end=at(1, "00:00"))
+    changed = tiny_instance(days=3, agents=[agent(f"a{i}", contract="c", time_off=[off] if f"a{i}" == worked.agent_id
+                                                  else []) for i in range(1, 4)],
+                            contracts=[contract("c")], templates=[TEMPLATE], weights=WEIGHTS,
+                            demand={"voice": day_demand(BASE_DEMAND)})
+    result = solve_and_validate(with_baseline(changed, published))
+    assert any(worked.agent_id in note and "afresh" in note for note in result.notes)
+    frozen = solve_and_validate(with_baseline(changed, published, freeze_until=at(1, "00:00")))
+    assert frozen.status == "infeasible"
+    assert any(worked.agent_id in line and "frozen or locked" in line for line in frozen.explanation)
+
+
+def test_baseline_references_are_checked():
+    inst = three_day(BASE_DEMAND)
+    with pytest.raises(InstanceError) as info:
+        with_baseline(inst, [], locked_agents=["nobody"],
+                      locked_days=[LockedDay(agent_id="a1", date=START + dt.timedelta(days=9))])
+    paths = {issue.path for issue in info.value.issues}
+    assert paths == {"baseline.locked_agents[0]", "baseline.locked_days[0].date"}
+
+
+def test_break_moves_are_priced():
+    """A shift kept exactly but with its lunch moved costs move_break (accounting and validator)."""
+    lunch = template("d", "08:00", "08:00", lengths_minutes=[480])  # lunch 3-5 h in, 60 min, unpaid
+    inst = tiny_instance(days=1, agents=[agent("a1", contract="c")], contracts=[contract("c")], templates=[lunch],
+                         weights=Weights(under_staffing=[100], over_staffing=0, labor_cost=0.0),
+                         demand={"voice": hourly({h: 1 for h in range(8, 16)})})
+    published = [shift("a1", 0, "08:00", 480, lunch, breaks=[("lunch", "11:00")])]
+    moved = [shift("a1", 0, "08:00", 480, lunch, breaks=[("lunch", "12:00")])]
+    reopt = with_baseline(inst, published, weights=ChangeWeights(move_break=7))
+    report = validate(reopt, SolveResult(instance=reopt.name, status="feasible", assignments=moved))
+    assert report.terms["changes"] == 7
+    result = solve_and_validate(reopt)
+    assert result.terms["changes"] == 0  # both lunch positions lose one hour of cover: keep it
+
+
+def test_cli_reoptimize_writes_schedule_and_instance(tmp_path):
+    inst = three_day(BASE_DEMAND)
+    published = solve_and_validate(inst)
+    (tmp_path / "new.json").write_text(three_day([BASE_DEMAND[0], BASE_DEMAND[1], {8: 2, 9: 2, 10: 2, 11: 2}])
+                                       .model_dump_json())
+    (tmp_path / "published.json").write_text(published.model_dump_json())
+    runner = CliRunner()
+    out = tmp_path / "re.json"
+    run = runner.invoke(app, ["reoptimize", str(tmp_path / "new.json"), "--previous", str(tmp_path / "published.json"),
+                              "--lock", "a1", "--freeze-until", "2026-01-06T00:00", "--time-limit", "5",
+                              "--workers", "1", "-q", "-o", str(out)])
+    assert run.exit_code == 0, run.output
+    assert "changes against the published roster" in run.output
+    checked = runner.invoke(app, ["validate", str(tmp_path / "re.instance.json"), str(out)])
+    assert checked.exit_code == 0, checked.output
+    assert json.loads(out.read_text())["changes"]["counts"]["added"] == 1
+    bad = runner.invoke(app, ["reoptimize", str(tmp_path / "new.json"), "--previous", str(tmp_path / "published.json"),
+                              "--lock", "zz", "-q"])
+    assert bad.exit_code == 2 and "baseline.locked_agents[0]: unknown agent 'zz'" in bad.output
