@@ -393,6 +393,13 @@ def construct(
         share = max(0.5, min(5.0, 0.3 * budget.remaining() / (len(batches) - i)))
         status, sub_plan = _greedy_batch(instance, batch, state.marginal_values(), budget, share, i, stats,
                                          state.shift_values())
+        for retry in range(2):  # a loaded machine can leave a batch without a schedule in its share
+            if sub_plan is not None or status == cp_model.INFEASIBLE or budget.cancelled:
+                break
+            share *= 4
+            logger.debug("construction batch %d: no schedule yet, retrying with %.1f s", i, share)
+            status, sub_plan = _greedy_batch(instance, batch, state.marginal_values(), budget, share,
+                                             i + 7919 * (retry + 1), stats, state.shift_values())
         if status == cp_model.INFEASIBLE:
             return "infeasible"
         if sub_plan is None:

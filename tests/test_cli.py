@@ -1,0 +1,163 @@
+"""`wfm`: the commands, their exit codes (0 solved, 1 validation failed, 2 bad input, 3 infeasible)
+and their messages, through typer's CliRunner."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from factories import agent, at, contract, hourly, template, tiny_instance, window
+from typer.testing import CliRunner
+
+from optimizer.cli import app
+from optimizer.domain.instance import Instance
+
+ROOT = Path(__file__).resolve().parent.parent
+FOUR = template("four", earliest_start="08:00", latest_start="10:00", lengths_minutes=(240,), breaks=[])
+
+
+def run(*args: str | Path) -> Any:
+    result = CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "200"})
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def flat(text: str) -> str:
+    """Whitespace collapsed, so that assertions do not depend on line wrapping."""
+    return " ".join(text.split())
+
+
+def write(path: Path, data: Any) -> Path:
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def tiny(**fields: Any) -> Instance:
+    # Demand 08-12, one agent at 10 per hour: the 08:00 shift, objective 4 h x 10 = 40.
+    return tiny_instance(templates=[FOUR], agents=[agent(cost_per_hour=10, **fields)],
+                         demand={"voice": hourly({8: 1, 9: 1, 10: 1, 11: 1})})
+
+
+def instance_file(tmp_path: Path, inst: Instance | None = None) -> Path:
+    return write(tmp_path / "instance.json", (inst or tiny()).model_dump(mode="json"))
+
+
+def test_schema_prints_the_json_schema() -> None:
+    result = run("schema")
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    assert schema["title"] == "Instance"
+    assert {"horizon", "skills", "templates", "contracts", "agents"} <= set(schema["properties"])
+    assert "Contract" in schema["$defs"]
+    schedule = json.loads(run("schema", "schedule").stdout)
+    assert {"status", "objective", "assignments"} <= set(schedule["properties"])
+    assert run("schema", "nonsense").exit_code == 2
+
+
+@pytest.mark.parametrize("command", ["solve", "validate"])
+def test_bad_instance_names_the_field_path(tmp_path: Path, command: str) -> None:
+    data = tiny().model_dump(mode="json")
+    data["agents"][0]["contract"] = "ft40"
+    data["demand"][0]["required"][3] = -1
+    path = write(tmp_path / "broken.json", data)
+    args = [command, path] if command == "solve" else [command, path, path]
+    result = run(*args)
+    assert result.exit_code == 2
+    text = flat(result.output)
+    assert "is not a valid input" in text
+    # Structural errors come first: pydantic stops before the cross-reference checks.
+    assert "demand[0].required[3]: Input should be greater than or equal to 0" in text
+    data["demand"][0]["required"][3] = 0
+    result = run(*[a if a != path else write(path, data) for a in args])
+    assert result.exit_code == 2
+    assert "agents[0].contract: unknown contract 'ft40'" in flat(result.output)
+
+
+def test_malformed_json(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text('{"name": "x", "horizon": ', encoding="utf-8")
+    result = run("solve", path)
+    assert result.exit_code == 2
+    assert "not valid JSON" in flat(result.output)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    result = run("solve", tmp_path / "nowhere.json")
+    assert result.exit_code == 2
+    assert "no such file" in flat(result.output)
+    result = run("validate", instance_file(tmp_path), tmp_path / "nowhere.json")
+    assert result.exit_code == 2
+
+
+def solve_to(tmp_path: Path, instance: Path) -> Path:
+    schedule = tmp_path / "schedule.json"
+    result = run("solve", instance, "--time-limit", "5", "--workers", "1", "--quiet", "-o", schedule)
+    assert result.exit_code == 0, result.output
+    return schedule
+
+
+def test_solve_then_validate(tmp_path: Path) -> None:
+    instance = instance_file(tmp_path)
+    schedule = solve_to(tmp_path, instance)
+    data = json.loads(schedule.read_text(encoding="utf-8"))
+    assert (data["status"], data["objective"]) == ("optimal", 40)  # see `tiny`
+    result = run("validate", instance, schedule)
+    assert result.exit_code == 0, result.output
+    assert "VALID" in result.output and "INVALID" not in result.output
+
+
+def test_hand_edited_schedule_fails_validation(tmp_path: Path) -> None:
+    instance = instance_file(tmp_path)
+    schedule = solve_to(tmp_path, instance)
+    data = json.loads(schedule.read_text(encoding="utf-8"))
+    shift = data["assignments"][0]
+    # 07:00 is before the template's earliest start (08:00); the reported objective is off by one.
+    shift["start"] = at(0, "07:00").isoformat()
+    shift["end"] = at(0, "11:00").isoformat()
+    data["objective"] += 1
+    result = run("validate", instance, write(schedule, data))
+    assert result.exit_code == 1
+    text = flat(result.output)
+    assert "INVALID" in text
+    assert "allowed start time" in text and "07:00" in text
+    assert "objective: schedule reports 41" in text
+
+
+def test_infeasible_instance_exits_3_with_the_explanation(tmp_path: Path) -> None:
+    # Available 4 hours on the only day, 8 paid hours required.
+    inst = tiny_instance(templates=[FOUR], contracts=[contract("ft32", min_paid_minutes=480)],
+                         agents=[agent("a1", contract="ft32", availability=[window(at(0, "08:00"), at(0, "12:00"))])])
+    result = run("solve", instance_file(tmp_path, inst), "--time-limit", "5", "--workers", "1", "--quiet")
+    assert result.exit_code == 3
+    text = flat(result.output)
+    assert "infeasible" in text
+    assert "a1 can be paid at most 4h00" in text and "contract ft32 requires at least 8h00" in text
+
+
+def test_anonymous(tmp_path: Path) -> None:
+    result = run("anonymous", instance_file(tmp_path), "--time-limit", "5", "--workers", "1")
+    assert result.exit_code == 0
+    # One agent on the 08:00-12:00 shift; objective 40 as in `tiny`.
+    assert "objective 40" in result.output
+    assert "08:00-12:00" in result.output and "x1" in result.output
+
+
+def test_generate_reproduces_the_committed_instance(tmp_path: Path) -> None:
+    out = tmp_path / "demo-small.json"
+    result = run("generate", "demo-small", "-o", out)
+    assert result.exit_code == 0
+    assert out.read_bytes() == (ROOT / "instances" / "demo-small.json").read_bytes()
+    # Another seed gives another instance; an unknown profile is bad input.
+    assert run("generate", "demo-small", "--seed", "12", "-o", tmp_path / "other.json").exit_code == 0
+    assert (tmp_path / "other.json").read_bytes() != out.read_bytes()
+    assert run("generate", "nonsense", "-o", tmp_path / "x.json").exit_code == 2
+
+
+def test_solve_writes_dates_in_the_horizon(tmp_path: Path) -> None:
+    schedule = solve_to(tmp_path, instance_file(tmp_path))
+    data = json.loads(schedule.read_text(encoding="utf-8"))
+    assert [dt.datetime.fromisoformat(a["start"]) for a in data["assignments"]] == [at(0, "08:00")]
