@@ -83,6 +83,9 @@ def run(spec: dict[str, Any], out_dir: Path) -> dict[str, Any]:
         "gap": result.gap,
         "anonymous_bound": result.anonymous_bound,
         "terms": result.terms,
+        "kpis": result.kpis.model_dump(mode="json", include={
+            "required_agent_hours", "under_staffed_agent_hours", "over_staffed_agent_hours", "coverage_pct",
+            "paid_hours", "labor_cost"}),
         "wall_time_s": round(solve_wall, 3),
         "solver_wall_time_s": result.wall_time_s,
         "load_time_s": round(load_s, 3),
@@ -92,7 +95,7 @@ def run(spec: dict[str, Any], out_dir: Path) -> dict[str, Any]:
         "trace": trace,
         "valid": bool(report.ok),
         "validation": {"hard": len(report.hard), "mismatches": report.mismatches[:20]},
-        "required_agent_intervals": sum(sum(row.required) for row in instance.demand),
+        "required_agent_intervals": sum(sum(instance.required(row.skill)) for row in instance.demand),
         "first_under_weight": instance.weights.under_staffing[0] if instance.weights.under_staffing else 0,
         "explanation": result.explanation[:10],
         "peak_rss_mb": peak_rss_mb(),

@@ -82,6 +82,10 @@ def _median(group: list[dict[str, Any]], name: str) -> float | None:
     return metrics.median(r.get(name) for r in group)
 
 
+def _median_kpi(group: list[dict[str, Any]], name: str) -> float | None:
+    return metrics.median((r.get("kpis") or {}).get(name) for r in group)
+
+
 def _time_limit(group: list[dict[str, Any]]) -> Any:
     return (group[0].get("settings") or {}).get("time_limit_s")
 
@@ -99,9 +103,12 @@ def results_table(rows: list[dict[str, Any]]) -> str:
         "anonymous bound",
         "first feasible",
         "final gap",
+        "under-staffed agent-h",
+        "over-staffed agent-h",
         "coverage gap",
         "within 1 %",
         "primal integral",
+        "build time",
         "peak memory",
         "valid",
     ]
@@ -126,9 +133,12 @@ def results_table(rows: list[dict[str, Any]]) -> str:
             _num(_median(group, "anonymous_bound")),
             _num(_median(group, "time_to_first_s"), 2, " s"),
             "-" if gap is None else f"{100 * gap:.2f} %",
+            _num(_median_kpi(group, "under_staffed_agent_hours"), 1),
+            _num(_median_kpi(group, "over_staffed_agent_hours"), 1),
             _num(_median(group, "coverage_gap_pct"), 2, " %"),
             _num(_median(group, "time_to_within_1pct_s"), 2, " s"),
             _num(_median(group, "primal_integral"), 4),
+            _num(_median(group, "build_time_s"), 1, " s"),
             _num(_median(group, "peak_rss_mb"), 0, " MB"),
             _num(all(bool(r.get("valid")) for r in group)),
         ]

@@ -30,6 +30,7 @@ ROW_FIELDS = (
     "gap",
     "anonymous_bound",
     "terms",
+    "kpis",
     "published_best",
     "gap_to_published",
     "time_to_first_s",

@@ -280,6 +280,7 @@ def make_row(
         "gap": outcome.get("gap"),
         "anonymous_bound": outcome.get("anonymous_bound"),
         "terms": outcome.get("terms") or {},
+        "kpis": outcome.get("kpis") or {},
         "published_best": published,
         "gap_to_published": metrics.relative_difference(objective, published),
         "time_to_first_s": first,
