@@ -211,3 +211,18 @@ def test_min_consecutive_working_days(with_rule):
         assert result.objective == 1 and len(days) == 2 and 2 in days and days[1] - days[0] == 1
     else:
         assert result.objective == 0 and days == [2]
+
+
+def test_cli_import_writes_an_instance_that_loads(tmp_path):
+    from typer.testing import CliRunner
+
+    from optimizer.cli import app
+    from optimizer.io import load_instance
+
+    out = tmp_path / "i3.json"
+    run = CliRunner().invoke(app, ["import", "curtois", str(instance_file(3)), "-o", str(out)])
+    assert run.exit_code == 0, run.output
+    assert "published best 1001" in run.output
+    assert load_instance(out) == curtois.load(instance_file(3))
+    bad = CliRunner().invoke(app, ["import", "curtois", str(tmp_path / "missing.txt"), "-o", str(out)])
+    assert bad.exit_code == 2 and "cannot read the file" in bad.output
