@@ -226,3 +226,12 @@ def test_cli_import_writes_an_instance_that_loads(tmp_path):
     assert load_instance(out) == curtois.load(instance_file(3))
     bad = CliRunner().invoke(app, ["import", "curtois", str(tmp_path / "missing.txt"), "-o", str(out)])
     assert bad.exit_code == 2 and "cannot read the file" in bad.output
+
+
+def test_hybrid_strategy_keeps_the_one_model_optimum():
+    """'hybrid' gives one model half the time and then the LNS; on Instance1 the model proves 607."""
+    path = instance_file(1)
+    inst = curtois.load(path)
+    result = solve(inst, inst.solver.model_copy(update={"time_limit_s": 20, "workers": 1, "strategy": "hybrid"}))
+    assert result.objective == 607 and result.stats.strategy == "hybrid"
+    assert validate(inst, result).ok
