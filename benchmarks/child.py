@@ -17,6 +17,7 @@ out-of-memory kill) from taking the suite down.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import traceback
@@ -52,6 +53,7 @@ def run(spec: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     from optimizer.validate import validate
 
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
     instance = load(spec["instance_path"], spec.get("importer"))
     load_s = time.perf_counter() - started
     settings = SolverSettings.model_validate({**instance.solver.model_dump(), **spec["settings"]})
@@ -99,6 +101,7 @@ def run(spec: dict[str, Any], out_dir: Path) -> dict[str, Any]:
         "first_under_weight": instance.weights.under_staffing[0] if instance.weights.under_staffing else 0,
         "explanation": result.explanation[:10],
         "peak_rss_mb": peak_rss_mb(),
+        "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
 
 

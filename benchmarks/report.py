@@ -86,6 +86,13 @@ def _median_kpi(group: list[dict[str, Any]], name: str) -> float | None:
     return metrics.median((r.get("kpis") or {}).get(name) for r in group)
 
 
+def _load(group: list[dict[str, Any]]) -> str:
+    """The machine's 1-minute load average at the start and end of the runs (2 cores: above 2, the
+    run shared the CPU with other work)."""
+    values = [v for r in group for v in (r.get("load_avg_1m") or [])]
+    return f"{min(values):.1f}-{max(values):.1f}" if values else "-"
+
+
 def _time_limit(group: list[dict[str, Any]]) -> Any:
     return (group[0].get("settings") or {}).get("time_limit_s")
 
@@ -110,6 +117,7 @@ def results_table(rows: list[dict[str, Any]]) -> str:
         "primal integral",
         "build time",
         "peak memory",
+        "load",
         "valid",
     ]
     if published:
@@ -140,6 +148,7 @@ def results_table(rows: list[dict[str, Any]]) -> str:
             _num(_median(group, "primal_integral"), 4),
             _num(_median(group, "build_time_s"), 1, " s"),
             _num(_median(group, "peak_rss_mb"), 0, " MB"),
+            _load(group),
             _num(all(bool(r.get("valid")) for r in group)),
         ]
         if published:
@@ -264,8 +273,9 @@ def default_renderer(suite: Suite, rows: list[dict[str, Any]], source: Path) -> 
             "objective; *coverage gap*: how far coverage and labor cost are above the anonymous bound, in % "
             "of the cost of leaving all demand uncovered; *within 1 %*: seconds until the incumbent is within "
             "1 % of the final objective; *primal integral*: normalised (0 best, 1 worst); *peak memory*: peak "
-            "resident memory of the run's process; *valid*: the independent validator accepted every "
-            "schedule. Definitions: `benchmarks/README.md`."
+            "resident memory of the run's process; *load*: the machine's 1-minute load average at the start "
+            "and end of the runs (2 cores: above 2, other work shared the CPU and wall-clock times suffer); "
+            "*valid*: the independent validator accepted every schedule. Definitions: `benchmarks/README.md`."
         )
     if suite.targets:
         parts.append("Targets:\n\n" + targets_table(suite.targets, rows))

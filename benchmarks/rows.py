@@ -45,6 +45,7 @@ ROW_FIELDS = (
     "build_time_s",
     "wall_time_s",
     "peak_rss_mb",
+    "load_avg_1m",
     "valid",
     "validation",
     "error",

@@ -300,6 +300,7 @@ def make_row(
         "build_time_s": stats.get("build_time_s"),
         "wall_time_s": wall,
         "peak_rss_mb": child_peak if child_peak is not None else outcome.get("polled_peak_rss_mb"),
+        "load_avg_1m": outcome.get("load_avg_1m"),
         "valid": bool(outcome.get("valid")) if not error else False,
         "validation": outcome.get("validation"),
         "error": error,
