@@ -355,7 +355,7 @@ def _greedy_batch(
                 if worth:
                     proxy.append(-worth * x)
     m.model.minimize(m.terms.total() + sum(proxy))
-    solver = budget.solver(limit_s, seed_offset=seed_offset, workers=1)
+    solver = budget.solver(limit_s, seed_offset=seed_offset, workers=1, submodel=True)
     status = solver.solve(m.model)
     budget.charge(solver, m.num_variables + m.num_constraints)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
