@@ -95,7 +95,8 @@ def test_a_demand_spike_on_one_day_changes_only_that_day():
     kinds = check_diff(result, published.assignments)
     changed = {key: kind for key, kind in kinds.items() if kind != "unchanged"}
     assert list(changed.values()) == ["added"] and next(iter(changed))[1] == START + dt.timedelta(days=2)
-    assert result.terms["changes"] == ChangeWeights().add_shift
+    # Default add_shift: 1.5 agent-hours of under-staffing = 1.5 x 100 on these 60-minute intervals.
+    assert result.terms["changes"] == 150
     assert result.terms["under_staffing"] == 0
 
 
@@ -114,7 +115,8 @@ def test_change_costs_decide_between_moving_and_leaving_a_gap():
     cheap = solve_and_validate(with_baseline(later, published, weights=ChangeWeights(move_more=50)))
     assert moves(cheap) == [120] and cheap.objective == 50
     hour = solve_and_validate(with_baseline(later, published, weights=ChangeWeights(move_more=500)))
-    assert moves(hour) == [60] and hour.objective == 20 + 100 + 10
+    # Default move_within_hour: 0.25 agent-hour = 25 here.
+    assert moves(hour) == [60] and hour.objective == 25 + 100 + 10
     # Moving dear: a second agent added at 10:00 (add_shift 150) beats keeping (over-staffing 40 < 220).
     added = solve_and_validate(with_baseline(later, published,
                                              weights=ChangeWeights(move_more=500, move_within_hour=500)))
@@ -232,3 +234,13 @@ def test_cli_reoptimize_writes_schedule_and_instance(tmp_path):
     bad = runner.invoke(app, ["reoptimize", str(tmp_path / "new.json"), "--previous", str(tmp_path / "published.json"),
                               "--lock", "zz", "-q"])
     assert bad.exit_code == 2 and "baseline.locked_agents[0]: unknown agent 'zz'" in bad.output
+
+
+def test_default_change_weights_scale_with_the_price_of_an_agent_hour():
+    """Defaults are agent-hours of under-staffing: 15-minute intervals at 100 per missing agent make
+    an agent-hour 400, so moving a shift by more than an hour costs 400, adding one 600."""
+    resolved = Baseline().change_weights(under_staffing_weight=100, interval_minutes=15)
+    assert (resolved.move_within_hour, resolved.move_more, resolved.add_shift, resolved.remove_shift,
+            resolved.move_break) == (100, 400, 600, 600, 20)
+    given = Baseline(weights=ChangeWeights(move_more=7)).change_weights(100, 60)
+    assert given.move_more == 7 and given.move_within_hour == 25

@@ -26,21 +26,45 @@ Definitions (the model, the accounting and the validator all follow them):
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from optimizer.domain.ids import Identifier, Weight
 from optimizer.domain.schedule import Assignment
 
+DEFAULT_CHANGE_HOURS = {
+    "move_within_hour": 0.25,
+    "move_more": 1.0,
+    "add_shift": 1.5,
+    "remove_shift": 1.5,
+    "move_break": 0.05,
+}
+"""Default change costs, in agent-hours of under-staffing: a weight left out costs this many hours
+times the instance's hourly price of the first missing agent (`weights.under_staffing[0]` per
+interval, times the intervals in an hour), rounded, at least 1. So a shift moved by more than an
+hour costs as much as one agent missing for an hour, whatever the interval length and weights."""
+
 
 class ChangeWeights(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    move_within_hour: Weight = Field(default=20, description="A shift whose start and end move by at most 60 min.")
-    move_more: Weight = Field(default=80, description="A shift moved by more than an hour (or of another template).")
-    add_shift: Weight = Field(default=150, description="A shift on a day the agent had off.")
-    remove_shift: Weight = Field(default=150, description="A published shift taken away.")
-    move_break: Weight = Field(default=5, description="Per break moved in an otherwise unchanged shift.")
+    move_within_hour: Weight | None = Field(
+        default=None, description="A shift whose start and end move by at most 60 min (default: 0.25 agent-hour).")
+    move_more: Weight | None = Field(
+        default=None, description="A shift moved by more than an hour, or of another template (default: 1 agent-hour).")
+    add_shift: Weight | None = Field(
+        default=None, description="A shift on a day the agent had off (default: 1.5 agent-hours).")
+    remove_shift: Weight | None = Field(
+        default=None, description="A published shift taken away (default: 1.5 agent-hours).")
+    move_break: Weight | None = Field(
+        default=None, description="Per break moved in an otherwise unchanged shift (default: 0.05 agent-hour).")
+
+    def resolved(self, agent_hour: int) -> ChangeWeights:
+        """Every weight given: the defaults priced at `agent_hour` (see DEFAULT_CHANGE_HOURS)."""
+        return ChangeWeights(**{
+            name: value if (value := getattr(self, name)) is not None else max(1, round(hours * agent_hour))
+            for name, hours in DEFAULT_CHANGE_HOURS.items()})
 
 
 class LockedDay(BaseModel):
@@ -65,6 +89,10 @@ class Baseline(BaseModel):
     locked_days: list[LockedDay] = Field(default_factory=list, description="Agent-days kept exactly as published.")
     weights: ChangeWeights = Field(default_factory=ChangeWeights)
 
+    def change_weights(self, under_staffing_weight: int, interval_minutes: int) -> ChangeWeights:
+        """The change weights with the defaults filled in from the first under-staffing weight."""
+        return self.weights.resolved(under_staffing_weight * 60 // interval_minutes)
+
     def shift_of(self, agent_id: str, date: dt.date) -> Assignment | None:
         return self._index().get((agent_id, date))
 
@@ -86,9 +114,16 @@ class Baseline(BaseModel):
             published is not None and published.start.replace(tzinfo=None) < freeze)
 
 
+def change_weights_of(instance: Any) -> ChangeWeights:
+    """The instance's resolved change weights (its baseline must be set)."""
+    return instance.baseline.change_weights(instance.weights.under_staffing[0], instance.horizon.interval_minutes)
+
+
 def change_cost(weights: ChangeWeights, published: Assignment | None, start: dt.datetime | None,
                 end: dt.datetime | None, template_id: str | None, break_starts: dict[str, dt.datetime]) -> int:
     """The change cost of one agent-day; the new shift is given by its fields (None: no shift)."""
+    if any(getattr(weights, name) is None for name in DEFAULT_CHANGE_HOURS):
+        raise ValueError("change weights must be resolved first (change_weights_of)")
     if published is None:
         return 0 if start is None else weights.add_shift
     if start is None or end is None:
@@ -101,3 +136,4 @@ def change_cost(weights: ChangeWeights, published: Assignment | None, start: dt.
     if template_id == published.template_id and abs(start - p_start) <= hour and abs(end - p_end) <= hour:
         return weights.move_within_hour
     return weights.move_more
+

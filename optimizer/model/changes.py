@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from optimizer.domain.baseline import change_cost
+from optimizer.domain.baseline import change_cost, change_weights_of
 from optimizer.model.objective import ObjectiveTerms
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ def add_change_penalties(m: ScheduleModel) -> ObjectiveTerms:
     baseline = m.instance.baseline
     if baseline is None:
         return terms
-    weights = baseline.weights
+    weights = change_weights_of(m.instance)
     terms.add("changes", unplaceable_change_cost(m))
     for agent_id, agent_vars in m.agents.items():
         for day, day_vars in agent_vars.days.items():
@@ -63,5 +63,5 @@ def unplaceable_change_cost(m: ScheduleModel) -> int:
         for day in range(m.instance.horizon.days):
             if day not in agent_vars.days:
                 published = baseline.shift_of(agent_id, m.instance.horizon.date_of_day(day))
-                total += change_cost(baseline.weights, published, None, None, None, {})
+                total += change_cost(change_weights_of(m.instance), published, None, None, None, {})
     return total

@@ -46,19 +46,32 @@ def _breaks(a: Assignment) -> dict[str, dt.datetime]:
     return {b.name: b.start for b in a.breaks}
 
 
+# Agent-hours of under-staffing that a change costs when the instance gives no weight for it.
+DEFAULT_HOURS = {"move_within_hour": 0.25, "move_more": 1.0, "add_shift": 1.5, "remove_shift": 1.5,
+                 "move_break": 0.05}
+
+
+def change_weight(instance: Instance, name: str) -> int:
+    given = getattr(instance.baseline.weights, name)  # type: ignore[union-attr]
+    if given is not None:
+        return given
+    agent_hour = instance.weights.under_staffing[0] * 60 // instance.horizon.interval_minutes
+    return max(1, round(DEFAULT_HOURS[name] * agent_hour))
+
+
 def day_change_cost(instance: Instance, old: Assignment | None, new: Assignment | None) -> int:
-    w = instance.baseline.weights  # type: ignore[union-attr]
     if old is None and new is None:
         return 0
     if old is None:
-        return w.add_shift
+        return change_weight(instance, "add_shift")
     if new is None:
-        return w.remove_shift
+        return change_weight(instance, "remove_shift")
     if _same_shift(old, new):
         before = _breaks(old)
-        return w.move_break * sum(1 for name, start in _breaks(new).items() if before.get(name) != start)
+        moved = sum(1 for name, start in _breaks(new).items() if before.get(name) != start)
+        return change_weight(instance, "move_break") * moved
     within = abs(new.start - old.start) <= dt.timedelta(hours=1) and abs(new.end - old.end) <= dt.timedelta(hours=1)
-    return w.move_within_hour if within and new.template_id == old.template_id else w.move_more
+    return change_weight(instance, "move_within_hour" if within and new.template_id == old.template_id else "move_more")
 
 
 def changes(instance: Instance, assignments: Sequence[Assignment], scheduled: dict[str, list[int]]) -> int:
