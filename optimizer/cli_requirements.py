@@ -200,5 +200,8 @@ def requirements(
 
 
 def register(app: typer.Typer) -> None:
-    """Add `wfm requirements` to the `wfm` app."""
+    """Add `wfm requirements` and `wfm simulate` (`optimizer.cli_simulate`) to the `wfm` app."""
+    from optimizer.cli_simulate import simulate
+
     app.command("requirements")(requirements)
+    app.command("simulate")(simulate)

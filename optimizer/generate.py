@@ -97,6 +97,10 @@ class GeneratorConfig:
     preference_share: float = 0.30
     fairness_weight: int = 0
     shift_patterns_weight: int = 0
+    demand_as: Literal["required", "forecast"] = "required"
+    """``forecast``: each skill's demand is written as a forecast (volume, handle time, targets)
+    whose derived requirement is the generated curve (`optimizer.generate_forecast`)."""
+    under_staffing_mode: Literal["head_count", "service_level"] = "head_count"
 
 
 # --------------------------------------------------------------------------------------------
@@ -725,6 +729,12 @@ def generate_instance(config: GeneratorConfig) -> Instance:
         )
         for spec in config.skills
     ]
+    if config.demand_as == "forecast":
+        from optimizer.generate_forecast import forecast_for
+
+        channel = {spec.id: spec.channel for spec in config.skills}
+        demand = [SkillDemand(skill=row.skill, forecast=forecast_for(
+            row.required or [], channel[row.skill], config.interval_minutes)) for row in demand]
     used = {a.contract for a in agents}
     return Instance(
         name=config.name,
@@ -735,13 +745,14 @@ def generate_instance(config: GeneratorConfig) -> Instance:
         templates=templates,
         contracts=[c for cid, c in _CONTRACTS.items() if cid in used],
         agents=agents,
-        weights=Weights(fairness=config.fairness_weight, shift_patterns=config.shift_patterns_weight),
+        weights=Weights(fairness=config.fairness_weight, shift_patterns=config.shift_patterns_weight,
+                        under_staffing_mode=config.under_staffing_mode),
     )
 
 
 def required_agent_hours(instance: Instance) -> float:
     """Total required agent-hours of the horizon, over all skills."""
-    return sum(sum(row.required) for row in instance.demand) * instance.horizon.interval_minutes / 60
+    return sum(sum(instance.required(row.skill)) for row in instance.demand) * instance.horizon.interval_minutes / 60
 
 
 def capacity_hours(instance: Instance) -> float:
@@ -830,6 +841,23 @@ PROFILES: dict[str, GeneratorConfig] = {
                 (("voice", "chat", "email"), 0.05),
             ),
             description="Multi-skill: voice, chat and e-mail, 150 agents in five skill groups, one week.",
+        ),
+        GeneratorConfig(
+            name="multiskill-medium-forecast",
+            seed=23,
+            agents=150,
+            skills=(_VOICE, _CHAT, _EMAIL),
+            skill_groups=(
+                (("voice",), 0.55),
+                (("chat",), 0.20),
+                (("voice", "chat"), 0.15),
+                (("email",), 0.05),
+                (("voice", "chat", "email"), 0.05),
+            ),
+            description="multiskill-medium with its demand given as forecasts (volume, handle time, "
+            "targets) whose derived requirements are the medium's; under-staffing priced by service level.",
+            demand_as="forecast",
+            under_staffing_mode="service_level",
         ),
         GeneratorConfig(
             name="multiskill-large",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from optimizer.domain.schedule import OBJECTIVE_TERMS, DayChange, SolveResult
+from optimizer.service_level import service_level_lines
 
 
 def _num(value: float | None, fmt: str = ",.0f") -> str:
@@ -45,6 +46,7 @@ def summary(result: SolveResult) -> str:
         f"  (spread {k.hours_per_agent_spread:.1f})",
         f"  {'soft violations':<26}{len(result.violations):>14,}",
     ]
+    lines += service_level_lines(result)  # skills with a forecast: predicted service level
     if result.changes is not None:
         lines += _changes(result)
     return "\n".join(lines)

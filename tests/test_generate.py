@@ -158,7 +158,7 @@ def test_demand_curve_night_is_zero(name: str) -> None:
     at_three = 180 // instance.horizon.interval_minutes
     for row in instance.demand:
         for day in range(instance.horizon.days):
-            assert row.required[day * instance.horizon.intervals_per_day + at_three] == 0
+            assert instance.required(row.skill)[day * instance.horizon.intervals_per_day + at_three] == 0
 
 
 @pytest.mark.parametrize("name", NAMES)

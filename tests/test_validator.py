@@ -635,7 +635,11 @@ def test_validate_imports_only_domain_and_standard_library() -> None:
             for name in names:
                 top = name.split(".")[0]
                 if top == "optimizer":
-                    assert name.startswith(("optimizer.domain", "optimizer.validate")), f"{path.name} imports {name}"
+                    # optimizer.requirements: data derivation only (forecast -> Erlang numbers), in
+                    # service_level.py, as its docstring says.
+                    allowed = ("optimizer.domain", "optimizer.validate") + (
+                        ("optimizer.requirements",) if path.name == "service_level.py" else ())
+                    assert name.startswith(allowed), f"{path.name} imports {name}"
                 else:
                     assert top in sys.stdlib_module_names or top in allowed_third_party or top == "__future__", (
                         f"{path.name} imports {name}")

@@ -26,6 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from optimizer.domain.baseline import Baseline
+from optimizer.domain.forecast import FORECAST_CHANNELS, QUEUE_CHANNELS, DemandForecast, UnderStaffingMode
 from optimizer.domain.ids import (
     Identifier,
     NonNegInt,
@@ -114,13 +115,21 @@ class Skill(_Strict):
     over_staffing_weight: Weight | None = Field(
         default=None, description="Overrides `weights.over_staffing` for this skill."
     )
+    under_staffing_mode: UnderStaffingMode | None = Field(
+        default=None,
+        description="Overrides `weights.under_staffing_mode` for this skill ('service_level' needs a "
+        "voice or chat forecast).",
+    )
 
 
 class SkillDemand(_Strict):
-    """Required agents of one skill, one number per interval of the horizon."""
+    """Demand of one skill: `required` agents, one number per interval of the horizon, or a
+    `forecast` (volume, handle time, targets, shrinkage) from which the engine derives them
+    (`optimizer.domain.forecast`). Exactly one of the two."""
 
     skill: Identifier
-    required: list[NonNegInt]
+    required: list[NonNegInt] | None = None
+    forecast: DemandForecast | None = None
 
 
 class ShiftDemand(_Strict):
@@ -337,6 +346,22 @@ class Weights(_Strict):
         description="Shift design: per interval by which a pool's total net shift time falls "
         "outside its average band times its number of shifts (see `DesignPool.avg_net_shift_minutes`).",
     )
+    under_staffing_mode: UnderStaffingMode = Field(
+        default="head_count",
+        description="'head_count': the k-th missing agent costs `under_staffing[k-1]` in every interval; "
+        "'service_level': for skills whose demand is a voice or chat forecast, it costs the contacts "
+        "it pushes past the service-level threshold in that interval, times `service_level_scale` "
+        "(per-interval convex weights from the Erlang curve; see optimizer.domain.schedule). "
+        "Skills without such a forecast keep the head-count weights.",
+    )
+    service_level_scale: Weight = Field(
+        default=40,
+        description="Service-level mode: cost per contact that the missing agents push past the "
+        "service-level threshold (forecast volume times the drop in predicted service level). With 40 "
+        "the first missing agent of an interval costs about 200 on average on multiskill-medium-forecast "
+        "(voice 237, chat 177), twice the head-count default: measured there (45 s, 2 workers), 20 "
+        "left the soft rules more say and gave a lower service level than 40 (84.0% against 85.7%).",
+    )
 
     @field_validator("under_staffing")
     @classmethod
@@ -393,10 +418,11 @@ class SolverSettings(_Strict):
     relative_gap: float = Field(default=0.0, ge=0, le=1)
     log: bool = False
     use_hints: bool = True
-    strategy: Literal["auto", "monolithic", "lns"] = Field(
+    strategy: Literal["auto", "monolithic", "lns", "hybrid"] = Field(
         default="auto",
         description="'monolithic' solves one CP-SAT model; 'lns' builds a schedule agent batch by "
-        "agent batch, then improves it by large-neighbourhood search; 'auto' picks by size.",
+        "agent batch, then improves it by large-neighbourhood search; 'hybrid' gives one model half "
+        "the time, then continues by LNS; 'auto' picks by size and kind of demand.",
     )
     parameters: dict[str, Any] = Field(
         default_factory=dict, description="Extra CP-SAT parameters (SatParameters field names)."
@@ -448,15 +474,47 @@ class Instance(_Strict):
     def contract_of(self, agent: Agent) -> Contract:
         return self.contract(agent.contract)
 
+    def demand_row(self, skill_id: str) -> SkillDemand | None:
+        return next((row for row in self.demand if row.skill == skill_id), None)
+
     def required(self, skill_id: str) -> list[int]:
-        """Required agents per interval (zeros when the skill has no demand row)."""
-        for row in self.demand:
-            if row.skill == skill_id:
-                return list(row.required)
-        return [0] * self.horizon.num_intervals
+        """Required agents per interval (zeros when the skill has no demand row). For a forecast,
+        the requirement derived from it (`optimizer.requirements.demand`, computed once per
+        instance object)."""
+        row = self.demand_row(skill_id)
+        if row is None:
+            return [0] * self.horizon.num_intervals
+        if row.required is not None:
+            return list(row.required)
+        from optimizer.requirements.demand import resolve_demand  # numpy: only for forecasts
+
+        return list(resolve_demand(self).required[skill_id])
 
     def under_weights(self, skill_id: str) -> list[int]:
+        """The head-count under-staffing weights of the skill (see `under_weights_per_interval`)."""
         return list(self.skill(skill_id).under_staffing_weights or self.weights.under_staffing)
+
+    def under_staffing_mode(self, skill_id: str) -> str:
+        """'service_level' when the skill (or `weights`) asks for it and its demand is a voice or
+        chat forecast; 'head_count' otherwise."""
+        mode = self.skill(skill_id).under_staffing_mode or self.weights.under_staffing_mode
+        row = self.demand_row(skill_id)
+        if mode != "service_level" or row is None or row.forecast is None \
+                or self.skill(skill_id).channel not in QUEUE_CHANNELS:
+            return "head_count"
+        return "service_level"
+
+    def under_weights_per_interval(self, skill_id: str) -> list[list[int]]:
+        """The under-staffing weights of each interval of the horizon (the k-th missing agent in
+        interval t costs entry k-1 of list t, the last entry repeating): the skill's head-count
+        weights everywhere, or in service-level mode the per-interval weights derived from the
+        forecast's Erlang curve (`optimizer.requirements.demand.service_level_weights`)."""
+        if self.under_staffing_mode(skill_id) == "head_count":
+            weights = self.under_weights(skill_id)
+            return [weights] * self.horizon.num_intervals
+        from optimizer.requirements.demand import resolve_demand
+
+        return resolve_demand(self).under_weights[skill_id]
 
     def over_weight(self, skill_id: str) -> int:
         weight = self.skill(skill_id).over_staffing_weight
@@ -513,7 +571,7 @@ def parse_instance(data: Any) -> Instance:
         instance = Instance.model_validate(data)
     except ValidationError as exc:
         raise InstanceError(issues_from_pydantic(exc)) from None
-    issues = list(reference_errors(instance))
+    issues = list(reference_errors(instance)) or forecast_errors(instance)
     if issues:
         raise InstanceError(issues)
     return instance
@@ -557,12 +615,8 @@ def reference_errors(inst: Instance) -> Iterator[FieldIssue]:  # noqa: C901 - a 
         if row.skill in demanded:
             yield issue(f"demand[{i}].skill", f"demand for skill '{row.skill}' is given twice")
         demanded.add(row.skill)
-        if len(row.required) != inst.horizon.num_intervals:
-            yield issue(
-                f"demand[{i}].required",
-                f"has {len(row.required)} values; the horizon has {inst.horizon.num_intervals} "
-                f"intervals ({inst.horizon.days} days of {inst.horizon.intervals_per_day})",
-            )
+        yield from _demand_row_errors(inst, i, row)
+    yield from _under_staffing_mode_errors(inst)
 
     for i, row in enumerate(inst.shift_demand):
         if row.template not in template_ids:
@@ -680,6 +734,66 @@ def reference_errors(inst: Instance) -> Iterator[FieldIssue]:  # noqa: C901 - a 
             yield from in_horizon(f"{p}.preferences.shift_requests[{j}].date", r.date)
             if r.template is not None and r.template not in template_ids:
                 yield issue(f"{p}.preferences.shift_requests[{j}].template", f"unknown template '{r.template}'")
+
+
+def _demand_row_errors(inst: Instance, i: int, row: SkillDemand) -> Iterator[FieldIssue]:
+    """Exactly one of required and forecast, of the horizon's length; a forecast's skill has a
+    channel with a queue or backlog model. (Forecast values are checked when they are turned into
+    requirements: `forecast_errors`.)"""
+    n = inst.horizon.num_intervals
+    length = f"the horizon has {n} intervals ({inst.horizon.days} days of {inst.horizon.intervals_per_day})"
+    if (row.required is None) == (row.forecast is None):
+        yield FieldIssue(path=f"demand[{i}]", reason="give either required (agents per interval) or forecast "
+                         "(volume, handle time and targets), not both" if row.required is not None else
+                         "give required (agents per interval) or forecast (volume, handle time and targets)")
+        return
+    if row.required is not None and len(row.required) != n:
+        yield FieldIssue(path=f"demand[{i}].required", reason=f"has {len(row.required)} values; {length}")
+    forecast = row.forecast
+    if forecast is None:
+        return
+    if len(forecast.volume) != n:
+        yield FieldIssue(path=f"demand[{i}].forecast.volume", reason=f"has {len(forecast.volume)} values; {length}")
+    if isinstance(forecast.aht_s, list) and len(forecast.aht_s) != n:
+        yield FieldIssue(path=f"demand[{i}].forecast.aht_s", reason=f"has {len(forecast.aht_s)} values; {length} "
+                         "(or give one number)")
+    index = next((j for j, s in enumerate(inst.skills) if s.id == row.skill), None)
+    if index is not None and inst.skills[index].channel not in FORECAST_CHANNELS:
+        yield FieldIssue(path=f"skills[{index}].channel", reason=(
+            f"skill '{row.skill}' has a forecast (demand[{i}]): its channel must be one of "
+            f"{', '.join(FORECAST_CHANNELS)}, which say how to turn the forecast into agents"))
+
+
+def _under_staffing_mode_errors(inst: Instance) -> Iterator[FieldIssue]:
+    """Service-level pricing needs a queue forecast; shift design prices by head count."""
+    if inst.design is not None and inst.weights.under_staffing_mode == "service_level":
+        yield FieldIssue(path="weights.under_staffing_mode", reason="'service_level' is not supported in shift "
+                         "design (design); use 'head_count'")
+    forecasts = {row.skill for row in inst.demand if row.forecast is not None}
+    for j, skill in enumerate(inst.skills):
+        if skill.under_staffing_mode != "service_level":
+            continue
+        if inst.design is not None:
+            yield FieldIssue(path=f"skills[{j}].under_staffing_mode", reason="'service_level' is not supported "
+                             "in shift design (design); use 'head_count'")
+        elif skill.id not in forecasts or skill.channel not in QUEUE_CHANNELS:
+            yield FieldIssue(path=f"skills[{j}].under_staffing_mode", reason=(
+                "'service_level' prices missing agents by the service level they cost: it needs a voice or "
+                f"chat forecast for skill '{skill.id}' (demand[].forecast)"))
+
+
+def forecast_errors(inst: Instance) -> list[FieldIssue]:
+    """Problems of the forecasts' values (ranges, targets that fit no channel or that no number of
+    agents reaches), found by deriving the requirements (`optimizer.requirements.demand`)."""
+    if all(row.forecast is None for row in inst.demand):
+        return []
+    from optimizer.requirements.demand import resolve_demand  # numpy: only for forecasts
+
+    try:
+        resolve_demand(inst)
+    except InstanceError as exc:
+        return list(exc.issues)
+    return []
 
 
 def _baseline_errors(inst: Instance) -> Iterator[FieldIssue]:

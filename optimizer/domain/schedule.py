@@ -4,8 +4,19 @@ The objective is the sum of these integer terms (names as in `SolveResult.terms`
 the independent validator each compute them, and must agree exactly.
 
 * ``under_staffing``: for each skill and interval of the horizon, with shortfall
-  s = max(0, required - scheduled), the sum of the first s entries of the skill's
-  under-staffing weights (the last entry repeats).
+  s = max(0, required - scheduled), the sum of the first s entries of the interval's
+  under-staffing weights (the last entry repeats). In head-count mode these are the skill's
+  weights (`Skill.under_staffing_weights`, else `weights.under_staffing`) in every interval. In
+  service-level mode (`Skill.under_staffing_mode`, else `weights.under_staffing_mode`, is
+  ``service_level`` and the skill's demand is a voice or chat forecast) each interval t has its
+  own list, from the forecast volume v and the required count r of that interval (see
+  `optimizer.requirements.demand.service_level_weights`), for k = 1 .. min(r, 8):
+  ``raw_k = weights.service_level_scale * v * (SL(r - k + 1) - SL(r - k))`` and
+  ``w_k = max(w_(k-1), 1, floor(raw_k + 1/2))`` (w_0 = 0; ``[1]`` when r = 0), where SL(m) is the
+  service level predicted for m scheduled agents (productive: ``floor(m * (1 - shrinkage other
+  than breaks))``; Erlang C, or Erlang A with patience; chat with its effective handle time).
+  So the k-th missing agent costs the contacts it pushes past the threshold, times the scale;
+  the weights never decrease (a convex cost), and from the 8th missing agent on each costs w_8.
 * ``over_staffing``: for each skill and interval, max(0, scheduled - required) times the skill's
   over-staffing weight.
 * ``labor_cost``: for each shift, ``round(weights.labor_cost * (paid_minutes * cost_per_hour / 60
@@ -37,6 +48,8 @@ import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from optimizer.domain.service_level import DemandDerivation, ServiceLevelRow, ServiceLevelSummary
 
 Status = Literal["optimal", "feasible", "infeasible", "unknown", "invalid"]
 
@@ -87,6 +100,9 @@ class CoverageRow(BaseModel):
     interval_start: dt.datetime
     required: int
     scheduled: int
+    volume: float | None = Field(default=None, description="Forecast contacts (skills whose demand is a forecast).")
+    required_net: int | None = Field(
+        default=None, description="Forecast: productive agents the targets need (required adds shrinkage).")
 
 
 class Kpis(BaseModel):
@@ -104,6 +120,11 @@ class Kpis(BaseModel):
     hours_per_agent_min: float = 0.0
     hours_per_agent_max: float = 0.0
     hours_per_agent_spread: float = 0.0
+    service_level: list[ServiceLevelSummary] = Field(
+        default_factory=list,
+        description="Predicted service per skill with a forecast (and 'all' voice and chat skills), per "
+        "day and for the horizon; see `optimizer.domain.service_level`.",
+    )
 
 
 class Violation(BaseModel):
@@ -244,4 +265,8 @@ class SolveResult(BaseModel):
     notes: list[str] = Field(
         default_factory=list, description="What the engine did that a planner should know (re-optimization)."
     )
+    derived_demand: list[DemandDerivation] = Field(
+        default_factory=list, description="Skills whose demand was given as a forecast, and how it was derived.")
+    service_level: list[ServiceLevelRow] = Field(
+        default_factory=list, description="Predicted service per skill with a forecast and interval.")
     stats: SolveStats = Field(default_factory=SolveStats)

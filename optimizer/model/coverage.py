@@ -171,11 +171,12 @@ def _staffing_terms(
     constant_cost = over_cost = 0
     for skill in instance.skills:
         required = instance.required(skill.id)
-        weights = instance.under_weights(skill.id)
+        interval_weights = instance.under_weights_per_interval(skill.id)  # service-level mode: per interval
         over_weight = instance.over_weight(skill.id)
         cov.scheduled[skill.id] = [sum(parts, cp_model.LinearExpr.constant(0)) for parts in scheduled[skill.id]]
         for t in range(horizon):
             r, top = required[t], upper[skill.id][t]
+            weights = interval_weights[t]
             # Missing agents that no schedule can provide are a constant; the avoidable ones are
             # the last, most expensive units of the shortfall.
             if not active[t]:  # nothing free can change coverage here

@@ -25,7 +25,7 @@ class CoverageState:
         self.counts = {g: np.zeros(self.horizon, dtype=np.int64) for g in self.groups}
         self.skills = [s.id for s in instance.skills]
         self.required = {s: np.asarray(instance.required(s), dtype=np.int64) for s in self.skills}
-        self.under_weights = {s: np.asarray(instance.under_weights(s), dtype=np.int64) for s in self.skills}
+        self.under_weights = {s: _weight_table(instance.under_weights_per_interval(s)) for s in self.skills}
         self.over_weight = {s: instance.over_weight(s) for s in self.skills}
         self.shift_rows = {(instance.horizon.day_of_date(row.date), row.template): row for row in instance.shift_demand}
         self.shift_counts = dict.fromkeys(self.shift_rows, 0)
@@ -78,7 +78,15 @@ class CoverageState:
         per_skill = {}
         for skill in self.skills:
             missing = self.required[skill] - scheduled[skill]
-            weights = self.under_weights[skill]
-            index = np.clip(missing, 1, len(weights)) - 1
-            per_skill[skill] = np.where(missing > 0, weights[index], -self.over_weight[skill])
+            weights = self.under_weights[skill]  # (interval, k): the k+1-th missing agent's cost
+            index = np.clip(missing, 1, weights.shape[1]) - 1
+            cost = weights[np.arange(self.horizon), index]
+            per_skill[skill] = np.where(missing > 0, cost, -self.over_weight[skill])
         return {g: np.max(np.stack([per_skill[s] for s in g]), axis=0) for g in self.groups}
+
+
+def _weight_table(per_interval: list[list[int]]) -> np.ndarray:
+    """Per-interval under-staffing weights as a (interval, k) table, each row padded with its last
+    weight (which repeats)."""
+    width = max(len(w) for w in per_interval)
+    return np.array([[*w, *[w[-1]] * (width - len(w))] for w in per_interval], dtype=np.int64)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from optimizer.domain.baseline import change_cost
+from optimizer.domain.baseline import change_cost, change_weights_of
 from optimizer.domain.ids import time_of_day_minutes
 from optimizer.domain.instance import Agent, Instance
 from optimizer.domain.schedule import (
@@ -92,10 +92,10 @@ def account(instance: Instance, plan: Plan, allocation: Allocation) -> Accountin
          "shift_demand", "contract_soft", "changes"), 0)
     violations: list[Violation] = []
     for skill in instance.skills:
-        weights = instance.under_weights(skill.id)
+        weights = instance.under_weights_per_interval(skill.id)
         over_weight = instance.over_weight(skill.id)
-        for r, s in zip(instance.required(skill.id), scheduled[skill.id], strict=True):
-            terms["under_staffing"] += piecewise_cost(max(0, r - s), weights)
+        for r, s, w in zip(instance.required(skill.id), scheduled[skill.id], weights, strict=True):
+            terms["under_staffing"] += piecewise_cost(max(0, r - s), w)
             terms["over_staffing"] += over_weight * max(0, s - r)
 
     patterns: set[tuple[str, int, int]] = set()
@@ -349,15 +349,16 @@ def _change_costs(instance: Instance, agent: Agent, shifts: dict[int, PlacedShif
     baseline = instance.baseline
     if baseline is None:
         return 0
+    weights = change_weights_of(instance)
     total = 0
     for day in range(instance.horizon.days):
         published = baseline.shift_of(agent.id, instance.horizon.date_of_day(day))
         shift = shifts.get(day)
         if shift is None:
-            total += change_cost(baseline.weights, published, None, None, None, {})
+            total += change_cost(weights, published, None, None, None, {})
         else:
             option = shift.option
             breaks = {rule.name: grid.datetime(start) for rule, start in shift.breaks}
-            total += change_cost(baseline.weights, published, grid.datetime(option.start), grid.datetime(option.end),
+            total += change_cost(weights, published, grid.datetime(option.start), grid.datetime(option.end),
                                  option.template_id, breaks)
     return total

@@ -59,6 +59,10 @@ def _compare_terms(reported: dict[str, int], terms: dict[str, int]) -> list[str]
 
 def validate(instance: Instance, result: SolveResult) -> ValidationReport:
     """Check `result` against `instance`: hard rules, coverage, terms and objective."""
+    if instance.design is not None:  # shift design: lines, not named assignments
+        from optimizer.validate.design import validate_design
+
+        return validate_design(instance, result)
     if result.status in ("infeasible", "unknown") and not result.assignments and result.objective is None:
         return ValidationReport(ok=True)
     result = local_result(instance, result)

@@ -1,7 +1,9 @@
 """Every objective term, recomputed by name exactly as `optimizer.domain.schedule` defines it.
 
 * ``under_staffing`` / ``over_staffing``: from the recomputed coverage (see `coverage.py`), per skill
-  of the instance and interval of the horizon (a skill without a demand row requires 0).
+  of the instance and interval of the horizon (a skill without a demand row requires 0); the
+  under-staffing weights of each interval from `service_level.py` (in service-level mode derived
+  from the forecast: it calls the requirements module for the Erlang numbers, see there).
 * ``labor_cost``: per shift of a known agent and template,
   ``round(weights.labor_cost * (paid_minutes * cost_per_hour / 60 + cost_per_shift))`` in that
   order, with paid minutes recomputed from the shift length and the template's break rules.
@@ -44,6 +46,7 @@ from optimizer.validate.rules import (
     shifts_by_agent,
     start_of_day_minutes,
 )
+from optimizer.validate.service_level import under_weights_by_interval
 
 PREFERRED_START_WINDOW = "preferred start window"
 PREFERRED_DAY_OFF = "preferred day off"
@@ -59,9 +62,9 @@ def under_staffing_cost(shortfall: int, weights: Sequence[int]) -> int:
 def under_staffing(instance: Instance, assignments: Sequence[Assignment], scheduled: dict[str, list[int]]) -> int:
     total = 0
     for skill in instance.skills:
-        weights = instance.under_weights(skill.id)
-        for required, have in zip(instance.required(skill.id), scheduled[skill.id], strict=True):
-            total += under_staffing_cost(max(0, required - have), weights)
+        weights = under_weights_by_interval(instance, skill.id)
+        for required, have, w in zip(instance.required(skill.id), scheduled[skill.id], weights, strict=True):
+            total += under_staffing_cost(max(0, required - have), w)
     return total
 
 
