@@ -1,0 +1,273 @@
+"""Shift design on the public sets: Bonutti et al. 2017 R1-R7 and the minimum shift design files
+(DataSet1 RandomExample1-100, DataSet2), imported with the product's importers, solved by the
+design solver, every result checked by the independent validator.
+
+    python -m benchmarks.public_design                  # both sets: 60 s / 10 s each, 2 workers
+    python -m benchmarks.public_design --only bonutti
+    python -m benchmarks.public_design --only shiftdesign --subset 20   # every 5th file, for development
+
+Writes one JSON row per instance to benchmarks/results/public_design.jsonl (rows of the sets being
+re-run are replaced) and the `bonutti` and `shiftdesign` sections of benchmarks/RESULTS.md.
+The sets are read from ../shared/benchmarks (or $WFM_BENCHMARKS_DIR); they are not copied here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from benchmarks.report import write_section  # noqa: E402
+from optimizer.domain.instance import SolverSettings  # noqa: E402
+from optimizer.importers import bonutti, shiftdesign  # noqa: E402
+from optimizer.solve.design import solve_design  # noqa: E402
+from optimizer.validate import validate  # noqa: E402
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+def sets_dir() -> Path:
+    configured = os.environ.get("WFM_BENCHMARKS_DIR")
+    return Path(configured) if configured else REPO.parent / "shared" / "benchmarks"
+
+
+def _key(path: Path) -> tuple[str, int]:
+    match = re.search(r"(\d+)$", path.stem)
+    return path.parent.name, int(match.group(1)) if match else 0
+
+
+def bonutti_files(root: Path) -> list[Path]:
+    return sorted((root / "bonutti2017" / "instances").glob("R*.txt"), key=_key)
+
+
+def shiftdesign_files(root: Path) -> list[Path]:
+    folder = root / "shiftdesign"
+    return sorted([*folder.glob("DataSet2/RandomExample*.txt"), *folder.glob("DataSet1/RandomExample*.txt")],
+                  key=lambda p: (p.parent.name != "DataSet2", _key(p)[1]))
+
+
+def run_one(kind: str, path: Path, settings: SolverSettings) -> dict[str, Any]:
+    module = bonutti if kind == "bonutti" else shiftdesign
+    instance = module.load(path)
+    started = time.perf_counter()
+    result = solve_design(instance, settings)
+    wall = time.perf_counter() - started
+    report = validate(instance, result)
+    row: dict[str, Any] = {
+        "set": kind,
+        "instance": f"{path.parent.name}/{path.stem}" if kind == "shiftdesign" else path.stem,
+        "interval_minutes": instance.horizon.interval_minutes,
+        "skills": len(instance.skills),
+        "status": result.status,
+        "objective": result.objective,
+        "terms": result.terms,
+        "best_bound": result.best_bound,
+        "time_to_best_s": result.stats.time_to_first_s,
+        "wall_time_s": round(wall, 2),
+        "time_limit_s": settings.time_limit_s,
+        "workers": settings.workers,
+        "seed": settings.seed,
+        "patterns": len({(line.start, line.length_minutes, tuple(b.offset_minutes for b in line.breaks))
+                         for line in result.design}),
+        "valid": report.ok and report.objective == result.objective,
+        "validator_objective": report.objective,
+    }
+    if kind == "bonutti":
+        row["published_optimum"] = bonutti.published_best(path)
+        row["published_sa"] = bonutti.published_sa(path)
+        reference = row["published_optimum"]
+    else:
+        row["reference"] = shiftdesign.published_best(path)
+        reference = row["reference"]
+    row["gap"] = None if reference in (None, 0) or result.objective is None else \
+        round((result.objective - reference) / reference, 4)
+    return row
+
+
+def _provenance() -> str:
+    import ortools
+
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                             check=False).stdout.strip()
+    except OSError:
+        sha = "?"
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{dt.date.today()}, commit {sha or '?'} (plus working tree), OR-Tools {ortools.__version__}, "
+            f"Python {platform.python_version()}, {os.cpu_count()} CPU(s): {cpu}")
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def bonutti_section(rows: list[dict[str, Any]], command: str) -> str:
+    lines = [
+        "Bonutti, Ceschia, De Cesco, Musliu, Schaerf (2017), random instances R1-R7 "
+        "(`../shared/benchmarks/bonutti2017`), imported by `optimizer.importers.bonutti` and solved by the "
+        "shift-design solver (`optimizer/solve/design.py`). Cost = the authors' validator's: 1 per "
+        "person-minute under and over, 60 per shift line, 100 per slot of average-length deviation. "
+        "\"Optimum\" is the cost of the generating solution (R*-opt.txt), \"SA\" the authors' simulated "
+        "annealing (R*-sol.txt); both are reproduced term by term by the engine and the validator "
+        "(tests/test_import_bonutti.py).",
+        "",
+        "| instance | skills | ours | under / over / lines / avg-len | optimum | SA | gap to optimum | "
+        "time to best (s) | valid |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        t = r["terms"]
+        terms = f"{t.get('under_staffing', 0)} / {t.get('over_staffing', 0)} / {t.get('shift_patterns', 0)} / " \
+                f"{t.get('avg_shift_length', 0)}" if t else "-"
+        gap = "-" if r["gap"] is None else f"{100 * r['gap']:.1f}%"
+        lines.append(f"| {r['instance']} | {r['skills']} | {_fmt(r['objective'])} | {terms} | "
+                     f"{_fmt(r['published_optimum'])} | {_fmt(r['published_sa'])} | {gap} | "
+                     f"{_fmt(r['time_to_best_s'])} | {'yes' if r['valid'] else 'NO'} |")
+    reached = sum(1 for r in rows if r["objective"] is not None and r["published_optimum"] is not None
+                  and r["objective"] <= r["published_optimum"])
+    better_sa = sum(1 for r in rows if r["objective"] is not None and r["published_sa"] is not None
+                    and r["objective"] < r["published_sa"])
+    limit = rows[0]["time_limit_s"] if rows else 0
+    workers = rows[0]["workers"] if rows else 0
+    lines += [
+        "",
+        f"Optimum reached on **{reached} of {len(rows)}** within {limit:g} s on {workers} workers "
+        f"(target: all); better than the published SA on {better_sa} of {len(rows)}; "
+        f"{sum(1 for r in rows if r['valid'])} of {len(rows)} results valid.",
+        "",
+        f"How: `{command}`; {_provenance()}.",
+    ]
+    return "\n".join(lines)
+
+
+def shiftdesign_section(rows: list[dict[str, Any]], command: str) -> str:
+    lines = [
+        "Minimum shift design, TU Wien Rota DataSet2 (30 files) and DataSet1 RandomExample1-100 "
+        "(`../shared/benchmarks/shiftdesign`), imported by `optimizer.importers.shiftdesign`. Cost = the "
+        "3-term objective of Di Gaspero et al. 2007 (shortage + excess per person-minute + W_shifts per "
+        "distinct shift; the DutiesPerWeek term is not imported, see the importer). \"Reference\" = the "
+        "file's `#Fitness of assumed optimal Solution`, the cost of its generating solution (reproduced "
+        "exactly for all 130 files by tests/test_import_shiftdesign.py).",
+        "",
+        "| set | slot (min) | instances | reached reference | better | worse | mean gap | "
+        "mean / max time to best (s) | valid |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault((r["instance"].split("/")[0], r["interval_minutes"]), []).append(r)
+    for (name, slot), group in sorted(groups.items(), key=lambda item: (item[0][0] != "DataSet2", item[0])):
+        lines.append(_summary_row(f"{name}", f"{slot}", group))
+    lines.append(_summary_row("**all**", "", rows))
+    misses = [r for r in rows if r["objective"] is None or r["reference"] is None or r["objective"] > r["reference"]]
+    limit = rows[0]["time_limit_s"] if rows else 0
+    workers = rows[0]["workers"] if rows else 0
+    reached = len(rows) - len(misses)
+    lines += ["", f"Reference value or better on **{reached} of {len(rows)}** within {limit:g} s each on "
+                  f"{workers} workers (target: all)."]
+    if misses:
+        lines += ["", "Not reached:", "",
+                  "| instance | slot | ours | shortage / excess / shifts | reference | gap |",
+                  "|---|---|---|---|---|---|"]
+        for r in misses:
+            t = r["terms"] or {}
+            gap = "-" if r["gap"] is None else f"{100 * r['gap']:.1f}%"
+            lines.append(f"| {r['instance']} | {r['interval_minutes']} | {_fmt(r['objective'])} | "
+                         f"{t.get('under_staffing', 0)} / {t.get('over_staffing', 0)} / "
+                         f"{t.get('shift_patterns', 0)} | {_fmt(r['reference'])} | {gap} |")
+    lines += ["", "<details><summary>Every instance</summary>", "",
+              "| instance | slot | ours | reference | gap | time to best (s) | valid |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        gap = "-" if r["gap"] is None else f"{100 * r['gap']:.1f}%"
+        lines.append(f"| {r['instance']} | {r['interval_minutes']} | {_fmt(r['objective'])} | {_fmt(r['reference'])} | "
+                     f"{gap} | {_fmt(r['time_to_best_s'])} | {'yes' if r['valid'] else 'NO'} |")
+    lines += ["", "</details>", "", f"How: `{command}`; {_provenance()}."]
+    return "\n".join(lines)
+
+
+def _summary_row(name: str, slot: str, group: list[dict[str, Any]]) -> str:
+    solved = [r for r in group if r["objective"] is not None and r["reference"] is not None]
+    reached = sum(1 for r in solved if r["objective"] <= r["reference"])
+    better = sum(1 for r in solved if r["objective"] < r["reference"])
+    worse = len(group) - reached
+    gaps = [r["gap"] for r in solved if r["gap"] is not None]
+    times = [r["time_to_best_s"] for r in group if r["time_to_best_s"] is not None]
+    mean_gap = f"{100 * sum(gaps) / len(gaps):.2f}%" if gaps else "-"
+    timing = f"{sum(times) / len(times):.1f} / {max(times):.1f}" if times else "-"
+    valid = sum(1 for r in group if r["valid"])
+    return f"| {name} | {slot} | {len(group)} | {reached} | {better} | {worse} | {mean_gap} | {timing} | " \
+           f"{valid}/{len(group)} |"
+
+
+def _read_rows(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@app.command()
+def main(
+    only: Annotated[str | None, typer.Option(help="bonutti or shiftdesign (default: both)")] = None,
+    bonutti_limit: Annotated[float, typer.Option(help="Seconds per Bonutti instance.")] = 60.0,
+    shiftdesign_limit: Annotated[float, typer.Option(help="Seconds per shift design instance.")] = 10.0,
+    workers: Annotated[int, typer.Option(help="CP-SAT workers.")] = 2,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    subset: Annotated[int, typer.Option(help="Shift design: run only every n-th file (development).")] = 1,
+    results: Annotated[Path, typer.Option(help="JSONL rows.")] = REPO / "benchmarks" / "results" / "public_design.jsonl",
+    markdown: Annotated[Path, typer.Option(help="The RESULTS.md to update.")] = REPO / "benchmarks" / "RESULTS.md",
+) -> None:
+    """Run the public shift design sets, validate every result, write the rows and RESULTS.md."""
+    root = sets_dir()
+    kinds = [only] if only else ["bonutti", "shiftdesign"]
+    results.parent.mkdir(parents=True, exist_ok=True)
+    kept = [r for r in _read_rows(results) if r.get("set") not in kinds]
+    results.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
+    command = "python -m benchmarks.public_design" + (f" --only {only}" if only else "") + \
+              (f" --subset {subset}" if subset > 1 else "")
+    for kind in kinds:
+        files = bonutti_files(root) if kind == "bonutti" else shiftdesign_files(root)[::subset]
+        if not files:
+            print(f"{kind}: no files under {root} (set WFM_BENCHMARKS_DIR)")
+            continue
+        limit = bonutti_limit if kind == "bonutti" else shiftdesign_limit
+        settings = SolverSettings(time_limit_s=limit, workers=workers, seed=seed)
+        rows = []
+        for path in files:
+            row = run_one(kind, path, settings)
+            rows.append(row)
+            with results.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(row) + "\n")
+            reference = row.get("published_optimum", row.get("reference"))
+            print(f"{kind:<12} {row['instance']:<28} {_fmt(row['objective']):>7} (reference {_fmt(reference)}) "
+                  f"best at {_fmt(row['time_to_best_s'])} s  {'valid' if row['valid'] else 'INVALID'}", flush=True)
+        section = bonutti_section(rows, command) if kind == "bonutti" else shiftdesign_section(rows, command)
+        write_section(markdown, kind, section)
+        print(f"wrote the {kind} section of {markdown} and rows to {results}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,91 @@
+"""The minimum shift design importer (TU Wien Rota DataSet1 and DataSet2): the instance mapping,
+malformed files, and every embedded generating solution priced at the file's `#Fitness` value.
+
+The cost is the 3-term objective of Di Gaspero et al. 2007 (shortage + excess + W_shifts per distinct
+shift); the DutiesPerWeek term is not imported (its definition is unverified, see the importer's
+docstring), and the reference values equal the 3-term cost of the generating solutions, which is
+what `test_shiftdesign_embedded_solutions_cost_the_published_fitness` proves for all 130 files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from benchdata import benchmarks_dir, requires_set
+
+from optimizer.importers import importer, shiftdesign
+from optimizer.importers.errors import ImportFormatError
+from optimizer.solve.design import account
+from optimizer.validate import validate
+
+pytestmark = requires_set("shiftdesign")
+SET = benchmarks_dir() / "shiftdesign"
+FILES = sorted(SET.glob("DataSet[12]/RandomExample*.txt")) if SET.is_dir() else []
+
+
+def test_shiftdesign_dataset1_example1_maps_windows_and_weights() -> None:
+    """Tests that DataSet1/RandomExample1 (60 min, weights 1/1/60) maps windows and weights exactly."""
+    path = SET / "DataSet1" / "RandomExample1.txt"
+    inst = shiftdesign.load(path)
+    assert inst.name == "shiftdesign-DataSet1-RandomExample1"
+    assert inst.horizon.cyclic and inst.horizon.days == 7 and inst.horizon.interval_minutes == 60
+    assert inst.required("staff")[:9] == [0, 0, 0, 0, 0, 0, 0, 3, 11]
+    early = inst.template("F")
+    assert early.name == "Frühschicht"  # ISO-8859-1
+    # "6:0 120 60 480 60 60": starts 05:00..08:00, lengths 420..540.
+    assert (early.earliest_start, early.latest_start, early.start_step_minutes) == ("05:00", "08:00", 60)
+    assert early.lengths_minutes == [420, 480, 540] and early.breaks == []
+    assert (inst.template("N").earliest_start, inst.template("N").latest_start) == ("21:00", "23:00")
+    w = inst.weights
+    assert (w.under_staffing, w.over_staffing, w.shift_patterns, w.avg_shift_length) == ([60], 60, 60, 0)
+    assert inst.design is not None and [p.skills for p in inst.design.pools] == [["staff"]]
+    assert shiftdesign.published_best(path) == 480
+
+
+def test_shiftdesign_dataset2_thirty_minute_grid() -> None:
+    """Tests that a 30-minute DataSet2 file gets 30-minute windows and weights per agent-interval."""
+    path = SET / "DataSet2" / "RandomExample3.txt"
+    inst = shiftdesign.load(path)
+    assert inst.horizon.interval_minutes == 30 and len(inst.demand[0].required) == 7 * 48
+    assert inst.template(inst.templates[0].id).lengths_minutes == list(range(420, 541, 30))
+    assert (inst.weights.under_staffing, inst.weights.over_staffing, inst.weights.shift_patterns) == ([30], 30, 30)
+    assert importer("shiftdesign").published_best(path) == 360
+
+
+def test_shiftdesign_embedded_solutions_cost_the_published_fitness() -> None:
+    """Tests that every DataSet1/DataSet2 generating solution costs exactly its file's #Fitness
+    (3-term objective), by the engine's accounting and by the independent validator."""
+    assert len(FILES) == 130
+    for path in FILES:
+        inst = shiftdesign.load(path)
+        result = shiftdesign.load_solution(path)
+        fitness = shiftdesign.published_best(path)
+        assert account(inst, result.design).objective == fitness, path
+        report = validate(inst, result)
+        assert report.ok, (path, report.hard[:2], report.mismatches[:2])
+        assert report.objective == result.objective == fitness, path
+        assert report.terms["under_staffing"] == report.terms["over_staffing"] == 0
+        assert report.terms["shift_patterns"] == fitness
+
+
+def test_shiftdesign_malformed_files_name_file_line_and_reason(tmp_path: Path) -> None:
+    """Tests that broken files raise ImportFormatError naming the file, the line and the reason."""
+    raw = (SET / "DataSet1" / "RandomExample1.txt").read_bytes().decode("iso-8859-1").splitlines()
+    row = raw.index("#Requirements:") + 1
+    short = tmp_path / "short.txt"
+    short.write_bytes("\r\n".join(raw[:row] + ["1 2 3"] + raw[row + 1:]).encode("iso-8859-1"))
+    with pytest.raises(ImportFormatError, match=rf"short.txt:{row + 1}: expected 168 requirements"):
+        shiftdesign.load(short)
+    bad_template = tmp_path / "template.txt"
+    first_template = next(i for i, line in enumerate(raw) if line.startswith("F "))
+    bad_template.write_bytes("\r\n".join(raw[:first_template] + ["F Early 6:0 120"] + raw[first_template + 1:])
+                             .encode("iso-8859-1"))
+    with pytest.raises(ImportFormatError, match=rf"template.txt:{first_template + 1}: a shift template is"):
+        shiftdesign.load(bad_template)
+    bad_solution = tmp_path / "solution.txt"
+    last = len(raw) - 1
+    bad_solution.write_bytes("\r\n".join(raw[:last] + ["# 8:  3:0    480       1  1  2  1  1  0  0"])
+                             .encode("iso-8859-1"))
+    with pytest.raises(ImportFormatError, match=rf"solution.txt:{last + 1}: no template allows a shift at 03:00"):
+        shiftdesign.load_solution(bad_solution)
