@@ -33,13 +33,8 @@ def _preferences(instance: Instance, by_agent: dict[str, list[Assignment]]) -> t
 def schedule_kpis(instance: Instance, result: SolveResult) -> Kpis:
     assignments = local_result(instance, result).assignments
     scheduled = scheduled_per_skill(instance, assignments)
-    hours_per_interval = instance.horizon.interval_minutes / 60
-    required = under = over = 0
-    for skill in instance.skills:
-        for r, s in zip(instance.required(skill.id), scheduled[skill.id], strict=True):
-            required += r
-            under += max(0, r - s)
-            over += max(0, s - r)
+    coverage = [pair for skill in instance.skills
+                for pair in zip(instance.required(skill.id), scheduled[skill.id], strict=True)]
     templates = {t.id: t for t in instance.templates}
     by_agent = shifts_by_agent(assignments)
     paid_hours, money, shifts = [], 0.0, 0
@@ -54,18 +49,5 @@ def schedule_kpis(instance: Instance, result: SolveResult) -> Kpis:
             money += paid * agent.cost_per_hour / 60 + template.cost_per_shift
             shifts += 1
         paid_hours.append(minutes / 60)
-    total, honored = _preferences(instance, by_agent)
-    return Kpis(
-        required_agent_hours=round(required * hours_per_interval, 2),
-        under_staffed_agent_hours=round(under * hours_per_interval, 2),
-        over_staffed_agent_hours=round(over * hours_per_interval, 2),
-        coverage_pct=round(100.0 * (required - under) / required, 2) if required else 100.0,
-        paid_hours=round(sum(paid_hours), 2),
-        labor_cost=round(money, 2),
-        shifts=shifts,
-        preferences_total=total,
-        preferences_honored=honored,
-        hours_per_agent_min=round(min(paid_hours, default=0.0), 2),
-        hours_per_agent_max=round(max(paid_hours, default=0.0), 2),
-        hours_per_agent_spread=round(max(paid_hours, default=0.0) - min(paid_hours, default=0.0), 2),
-    )
+    return Kpis.from_totals(instance.horizon.interval_minutes, coverage, paid_hours, money, shifts,
+                            _preferences(instance, by_agent))

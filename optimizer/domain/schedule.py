@@ -45,6 +45,7 @@ multi-skill agents serve the skill of the activity covering the interval.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -125,6 +126,39 @@ class Kpis(BaseModel):
         description="Predicted service per skill with a forecast (and 'all' voice and chat skills), per "
         "day and for the horizon; see `optimizer.domain.service_level`.",
     )
+
+    @classmethod
+    def from_totals(
+        cls,
+        interval_minutes: int,
+        coverage: Iterable[tuple[int, int]],
+        paid_hours: list[float],
+        labor_cost: float,
+        shifts: int,
+        preferences: tuple[int, int],
+    ) -> Kpis:
+        """The KPIs from (required, scheduled) per skill and interval, paid hours per agent, the money
+        cost, the number of shifts and (preferences in play, honored)."""
+        hours_per_interval = interval_minutes / 60
+        required = under = over = 0
+        for r, s in coverage:
+            required += r
+            under += max(0, r - s)
+            over += max(0, s - r)
+        return cls(
+            required_agent_hours=round(required * hours_per_interval, 2),
+            under_staffed_agent_hours=round(under * hours_per_interval, 2),
+            over_staffed_agent_hours=round(over * hours_per_interval, 2),
+            coverage_pct=round(100.0 * (required - under) / required, 2) if required else 100.0,
+            paid_hours=round(sum(paid_hours), 2),
+            labor_cost=round(labor_cost, 2),
+            shifts=shifts,
+            preferences_total=preferences[0],
+            preferences_honored=preferences[1],
+            hours_per_agent_min=round(min(paid_hours, default=0.0), 2),
+            hours_per_agent_max=round(max(paid_hours, default=0.0), 2),
+            hours_per_agent_spread=round(max(paid_hours, default=0.0) - min(paid_hours, default=0.0), 2),
+        )
 
 
 class Violation(BaseModel):

@@ -309,13 +309,8 @@ def coverage_rows(instance: Instance, scheduled: dict[str, list[int]]) -> list[C
 
 
 def kpis(instance: Instance, plan: Plan, accounting: Accounting) -> Kpis:
-    hours_per_interval = instance.horizon.interval_minutes / 60
-    required = under = over = 0
-    for skill in instance.skills:
-        for r, s in zip(instance.required(skill.id), accounting.scheduled[skill.id], strict=True):
-            required += r
-            under += max(0, r - s)
-            over += max(0, s - r)
+    coverage = [pair for skill in instance.skills
+                for pair in zip(instance.required(skill.id), accounting.scheduled[skill.id], strict=True)]
     templates = {t.id: t for t in instance.templates}
     paid_hours = []
     money = 0.0
@@ -328,20 +323,8 @@ def kpis(instance: Instance, plan: Plan, accounting: Accounting) -> Kpis:
             money += templates[shift.option.template_id].cost_per_shift
             shifts += 1
         paid_hours.append(minutes / 60)
-    return Kpis(
-        required_agent_hours=round(required * hours_per_interval, 2),
-        under_staffed_agent_hours=round(under * hours_per_interval, 2),
-        over_staffed_agent_hours=round(over * hours_per_interval, 2),
-        coverage_pct=round(100.0 * (required - under) / required, 2) if required else 100.0,
-        paid_hours=round(sum(paid_hours), 2),
-        labor_cost=round(money, 2),
-        shifts=shifts,
-        preferences_total=accounting.preferences_total,
-        preferences_honored=accounting.preferences_honored,
-        hours_per_agent_min=round(min(paid_hours, default=0.0), 2),
-        hours_per_agent_max=round(max(paid_hours, default=0.0), 2),
-        hours_per_agent_spread=round(max(paid_hours, default=0.0) - min(paid_hours, default=0.0), 2),
-    )
+    return Kpis.from_totals(instance.horizon.interval_minutes, coverage, paid_hours, money, shifts,
+                            (accounting.preferences_total, accounting.preferences_honored))
 
 
 def _change_costs(instance: Instance, agent: Agent, shifts: dict[int, PlacedShift], grid: TimeGrid) -> int:
