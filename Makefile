@@ -26,9 +26,9 @@ test: $(VENV)/.installed
 	$(BIN)/ruff check optimizer service tests benchmarks
 	$(BIN)/python -m pytest -n 2 -q
 
+# ruff's linter only: the code is not kept in `ruff format` style (compact lines up to 110 columns).
 lint: $(VENV)/.installed
 	$(BIN)/ruff check optimizer service tests benchmarks
-	$(BIN)/ruff format --check optimizer service tests benchmarks
 
 # The core benchmark suite (benchmarks/suites/core.toml: 3 instances x 60 s and 300 s, about 20 minutes),
 # one subprocess per run, rows appended to benchmarks/results/core.jsonl; then its RESULTS.md section.
