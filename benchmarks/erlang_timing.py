@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import platform
-import re
 import statistics
 import sys
 import time
@@ -29,6 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.report import write_section  # noqa: E402
 from optimizer.requirements import erlang_a_required, erlang_c_required, offered_load  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
@@ -84,18 +84,6 @@ def timed(fn, repeats: int):
     return statistics.median(times), result
 
 
-def write_section(path: Path, body: str) -> None:
-    begin, end = f"<!-- section:{SECTION} -->", f"<!-- /section:{SECTION} -->"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    block = f"{begin}\n{body.strip()}\n{end}"
-    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: block, text, count=1)
-    else:
-        text = text.rstrip("\n") + f"\n\n## Requirements: Erlang timing\n\n{block}\n"
-    path.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--intervals", type=int, default=10_000)
@@ -149,7 +137,7 @@ def main() -> None:
     ])
     print(body)
     if not args.no_write:
-        write_section(RESULTS, body)
+        write_section(RESULTS, SECTION, body, title="Requirements: Erlang timing")
         print(f"\nwritten to {RESULTS} (section {SECTION})")
 
 
