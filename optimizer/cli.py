@@ -42,6 +42,13 @@ def _load(path: Path) -> Instance:
         raise _bad_input(exc, str(path)) from None
 
 
+def _load_result(path: Path) -> SolveResult:
+    try:
+        return load_result(path)
+    except InstanceError as exc:
+        raise _bad_input(exc, str(path)) from None
+
+
 def _settings(instance: Instance, **overrides: object) -> SolverSettings:
     values = {k: v for k, v in overrides.items() if v is not None}
     try:
@@ -134,10 +141,7 @@ def validate(
     from optimizer.validate import validate as check
 
     instance = _load(instance_path)
-    try:
-        result = load_result(schedule_path)
-    except InstanceError as exc:
-        raise _bad_input(exc, str(schedule_path)) from None
+    result = _load_result(schedule_path)
     report = check(instance, result)
     out.print(format_report(report), markup=False)
     if not report.ok:

@@ -67,10 +67,7 @@ def register(app: typer.Typer) -> None:
         """Re-optimize a published roster with minimal disruption: frozen period and locks kept exactly,
         every other change priced; prints what changed per agent and day."""
         instance = cli._load(instance_path)
-        try:
-            published = cli.load_result(previous)
-        except InstanceError as exc:
-            raise cli._bad_input(exc, str(previous)) from None
+        published = cli._load_result(previous)
         locked_agents, locked_days = _locks(lock or [])
         try:
             baseline = Baseline(assignments=published.assignments, freeze_until=freeze_until,

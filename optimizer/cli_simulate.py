@@ -67,16 +67,12 @@ def simulate(
     confidence: Annotated[float, typer.Option("--confidence", help="Confidence level of the intervals.")] = 0.95,
 ) -> None:
     """Simulate a schedule against the forecast (SimPy), next to the Erlang prediction."""
-    from optimizer.cli import _bad_input, _load
+    from optimizer.cli import _bad_input, _load, _load_result
     from optimizer.domain.instance import InstanceError
-    from optimizer.io import load_result
     from optimizer.simulate.schedule import simulate_schedule
 
     instance = _load(instance_path)
-    try:
-        result = load_result(schedule_path)
-    except InstanceError as exc:
-        raise _bad_input(exc, str(schedule_path)) from None
+    result = _load_result(schedule_path)
     problems = []
     if routing not in ("activities", "skills"):
         problems.append(f"--routing: must be activities or skills (got {routing})")
