@@ -153,3 +153,8 @@ class Health(BaseModel):
     running: int
     workers: WorkersHealth
     uptime_s: float
+
+
+# OpenAPI declarations of the error answers that several endpoints share.
+AUTH = {401: {"model": Problem, "description": "Missing or invalid API key (when the server has keys)."}}
+TOO_LARGE = {413: {"model": Problem, "description": "The request body is larger than WFM_MAX_REQUEST_BYTES."}}

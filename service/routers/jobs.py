@@ -22,7 +22,9 @@ from service.errors import ApiError, field_path, issues_from_instance_error
 from service.examples import JOB_EXAMPLES
 from service.export import schedule_csv
 from service.schemas import (
+    AUTH,
     FINISHED,
+    TOO_LARGE,
     Issue,
     JobError,
     JobPage,
@@ -41,7 +43,6 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 JobId = Annotated[str, Path(description="The job id returned by POST /v1/jobs.", max_length=200)]
 
-AUTH = {401: {"model": Problem, "description": "Missing or invalid API key (when the server has keys)."}}
 NOT_FOUND = {404: {"model": Problem, "description": "No such job (or it belongs to another API key)."}}
 INVALID = {422: {"model": Problem, "description": "Invalid input: each issue has its source, path and reason."}}
 
@@ -165,7 +166,7 @@ def request_hash(payload: JobRequest) -> str:
         202: {"description": "Accepted: the job, queued.",
               "headers": {"Location": {"description": "The job's URL.", "schema": {"type": "string"}}}},
         **AUTH,
-        413: {"model": Problem, "description": "The request body is larger than WFM_MAX_REQUEST_BYTES."},
+        **TOO_LARGE,
         **INVALID,
         429: {"model": Problem, "description": "Too many queued jobs; retry after `Retry-After` seconds.",
               "headers": {"Retry-After": {"description": "Seconds.", "schema": {"type": "integer"}}}},

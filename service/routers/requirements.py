@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from optimizer.requirements import ForecastError, ForecastRow, compute_requirements
 from service.deps import OwnerDep
 from service.errors import ApiError, issues_from_instance_error
-from service.schemas import Issue, Problem
+from service.schemas import AUTH, TOO_LARGE, Issue, Problem
 
 logger = logging.getLogger(__name__)
 
@@ -90,8 +90,7 @@ def _json_number(value: Any) -> Any:
         "(the same reasons as `wfm requirements`). Nothing is stored."
     ),
     responses={
-        401: {"model": Problem, "description": "Missing or invalid API key."},
-        413: {"model": Problem, "description": "The request body is too large."},
+        **AUTH, **TOO_LARGE,
         422: {"model": Problem, "description": "Invalid forecast (issues with paths)."},
     },
 )

@@ -13,7 +13,7 @@ from service.deps import OwnerDep
 from service.errors import ApiError, issues_from_instance_error
 from service.examples import VALIDATE_EXAMPLE
 from service.kpis import schedule_kpis
-from service.schemas import Issue, Problem, ValidateRequest, ValidateResponse
+from service.schemas import AUTH, TOO_LARGE, Issue, Problem, ValidateRequest, ValidateResponse
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +30,7 @@ router = APIRouter(prefix="/v1", tags=["tools"])
         "schedule's reported numbers match. Also the KPIs, recomputed. Nothing is stored."
     ),
     responses={
-        401: {"model": Problem, "description": "Missing or invalid API key."},
-        413: {"model": Problem, "description": "The request body is too large."},
+        **AUTH, **TOO_LARGE,
         422: {"model": Problem, "description": "Invalid instance or schedule (issues with paths)."},
     },
 )
