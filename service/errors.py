@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from optimizer.domain.instance import FieldIssue
+from optimizer.domain.instance import FieldIssue, field_path
 from service.schemas import Issue, Problem
 
 logger = logging.getLogger(__name__)
@@ -46,17 +46,6 @@ class ApiError(Exception):
 
 def problem_response(status: int, problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(problem.model_dump(mode="json"), status_code=status, headers=headers)
-
-
-def field_path(loc: Iterable[Any]) -> str:
-    """Pydantic location -> `agents[12].contract` (as `optimizer.domain.instance` writes it)."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
 
 
 def issues_from_instance_error(issues: Iterable[FieldIssue], source: str) -> list[Issue]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -545,7 +545,8 @@ class InstanceError(ValueError):
         super().__init__("\n".join(str(i) for i in issues))
 
 
-def _path(loc: tuple[Any, ...]) -> str:
+def field_path(loc: Iterable[Any]) -> str:
+    """A pydantic error location as a field path: `agents[12].contract`."""
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -561,7 +562,7 @@ def issues_from_pydantic(error: ValidationError) -> list[FieldIssue]:
         reason = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             reason = "unknown field"
-        issues.append(FieldIssue(path=_path(tuple(item["loc"])), reason=reason))
+        issues.append(FieldIssue(path=field_path(item["loc"]), reason=reason))
     return issues
 
 
