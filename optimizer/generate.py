@@ -23,7 +23,7 @@ import json
 import math
 import random
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from optimizer.domain.ids import time_of_day_minutes
@@ -813,6 +813,22 @@ _VOICE = SkillSpec("voice", "Voice", "voice", "voice")
 _CHAT = SkillSpec("chat", "Chat", "chat", "chat")
 _EMAIL = SkillSpec("email", "E-mail", "email", "email")
 
+_MEDIUM = GeneratorConfig(
+    name="multiskill-medium",
+    seed=23,
+    agents=150,
+    skills=(_VOICE, _CHAT, _EMAIL),
+    skill_groups=(
+        (("voice",), 0.55),
+        (("chat",), 0.20),
+        (("voice", "chat"), 0.15),
+        (("email",), 0.05),
+        (("voice", "chat", "email"), 0.05),
+    ),
+    description="Multi-skill: voice, chat and e-mail, 150 agents in five skill groups, one week.",
+)
+"""The medium instance; its forecast twin differs only in how demand is given and priced."""
+
 PROFILES: dict[str, GeneratorConfig] = {
     config.name: config
     for config in (
@@ -828,32 +844,10 @@ PROFILES: dict[str, GeneratorConfig] = {
             full_lengths_minutes=(510,),
             part_lengths_minutes=(240, 300),
         ),
-        GeneratorConfig(
-            name="multiskill-medium",
-            seed=23,
-            agents=150,
-            skills=(_VOICE, _CHAT, _EMAIL),
-            skill_groups=(
-                (("voice",), 0.55),
-                (("chat",), 0.20),
-                (("voice", "chat"), 0.15),
-                (("email",), 0.05),
-                (("voice", "chat", "email"), 0.05),
-            ),
-            description="Multi-skill: voice, chat and e-mail, 150 agents in five skill groups, one week.",
-        ),
-        GeneratorConfig(
+        _MEDIUM,
+        replace(
+            _MEDIUM,
             name="multiskill-medium-forecast",
-            seed=23,
-            agents=150,
-            skills=(_VOICE, _CHAT, _EMAIL),
-            skill_groups=(
-                (("voice",), 0.55),
-                (("chat",), 0.20),
-                (("voice", "chat"), 0.15),
-                (("email",), 0.05),
-                (("voice", "chat", "email"), 0.05),
-            ),
             description="multiskill-medium with its demand given as forecasts (volume, handle time, "
             "targets) whose derived requirements are the medium's; under-staffing priced by service level.",
             demand_as="forecast",
