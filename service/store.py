@@ -346,13 +346,10 @@ class JobStore:
     ) -> bool:
         """Record the end of a run; False when the claim is stale (the job was re-queued)."""
         with self._write() as c:
-            row = c.execute(
-                "SELECT notes_json FROM jobs WHERE id = ? AND claim_token = ? AND status = 'running'",
-                (job_id, token),
-            ).fetchone()
-            if row is None:
+            notes = _claimed_notes(c, job_id, token)
+            if notes is None:
                 return False
-            notes = json.loads(row["notes_json"]) + ([note] if note else [])
+            notes += [note] if note else []
             now = now_iso()
             c.execute(
                 "UPDATE jobs SET status = ?, finished_at = ?, updated_at = ?, progress_json = COALESCE(?, progress_json), "
@@ -368,17 +365,14 @@ class JobStore:
     def release(self, job_id: str, token: str, note: str) -> bool:
         """Put a running job back in the queue without counting the run (a graceful shutdown)."""
         with self._write() as c:
-            row = c.execute(
-                "SELECT notes_json FROM jobs WHERE id = ? AND claim_token = ? AND status = 'running'",
-                (job_id, token),
-            ).fetchone()
-            if row is None:
+            notes = _claimed_notes(c, job_id, token)
+            if notes is None:
                 return False
             c.execute(
                 "UPDATE jobs SET status = 'queued', attempts = MAX(0, attempts - 1), claim_token = NULL, worker = NULL, "
                 "progress_json = NULL, started_at = NULL, updated_at = ?, notes_json = ?, version = version + 1 "
                 "WHERE id = ?",
-                (now_iso(), json.dumps(json.loads(row["notes_json"]) + [note]), job_id),
+                (now_iso(), json.dumps([*notes, note]), job_id),
             )
             return True
 
@@ -413,3 +407,10 @@ class JobStore:
                 )
                 out.append((row["id"], status))
         return out
+
+
+def _claimed_notes(c: sqlite3.Connection, job_id: str, token: str) -> list[str] | None:
+    """The notes of a job still running under this claim; None when the claim is stale."""
+    row = c.execute("SELECT notes_json FROM jobs WHERE id = ? AND claim_token = ? AND status = 'running'",
+                    (job_id, token)).fetchone()
+    return None if row is None else json.loads(row["notes_json"])
