@@ -653,15 +653,8 @@ def shift_row(problem: ShiftProblem, objective: Objective, time_limit: float, wo
     row = _base_row(objective, problem.name, problem.seed, problem.size(), time_limit, workers, offset)
     row.update(pw_status=_status(pw.status), pw_cost=pw.cost, pw_wall_s=round(pw.wall_s, 3))
     if pw.solution is not None:
-        report = validate(instance, result_from_lines(instance, lines_from_counts(problem, pw.solution)))
-        row.update(
-            pw_validator_objective=report.objective,
-            pw_validator_ok=report.ok,
-            pw_validator_terms=report.terms,
-            agree=report.ok and report.objective + offset == round(pw.cost or 0),
-        )
-        if not report.ok:
-            row["pw_validator_report"] = format_report(report)[:2000]
+        _pw_validation(row, instance, result_from_lines(instance, lines_from_counts(problem, pw.solution)),
+                       offset, pw.cost)
     ours = run_ours(instance, settings)
     _ours_fields(
         row,
@@ -673,6 +666,20 @@ def shift_row(problem: ShiftProblem, objective: Objective, time_limit: float, wo
     return row
 
 
+def _pw_validation(row: dict[str, Any], instance: Instance, pw_result: SolveResult, offset: int,
+                   pw_cost: float | None) -> None:
+    """Score pyworkforce's solution with our validator; `agree` when it equals pyworkforce's own cost."""
+    report = validate(instance, pw_result)
+    row.update(
+        pw_validator_objective=report.objective,
+        pw_validator_ok=report.ok,
+        pw_validator_terms=report.terms,
+        agree=report.ok and report.objective + offset == round(pw_cost or 0),
+    )
+    if not report.ok:
+        row["pw_validator_report"] = format_report(report)[:2000]
+
+
 def roster_row(problem: RosterProblem, time_limit: float, workers: int) -> dict[str, Any]:
     settings = SolverSettings(time_limit_s=time_limit, workers=workers, seed=0)
     instance = roster_instance(problem, settings)
@@ -681,15 +688,7 @@ def roster_row(problem: RosterProblem, time_limit: float, workers: int) -> dict[
     row = _base_row("roster", problem.name, problem.seed, problem.size(), time_limit, workers, offset)
     row.update(pw_status=_status(pw.status), pw_cost=pw.cost, pw_wall_s=round(pw.wall_s, 3))
     if pw.solution is not None:
-        report = validate(instance, roster_result(instance, problem, pw.solution))
-        row.update(
-            pw_validator_objective=report.objective,
-            pw_validator_ok=report.ok,
-            pw_validator_terms=report.terms,
-            agree=report.ok and report.objective + offset == round(pw.cost or 0),
-        )
-        if not report.ok:
-            row["pw_validator_report"] = format_report(report)[:2000]
+        _pw_validation(row, instance, roster_result(instance, problem, pw.solution), offset, pw.cost)
     ours = run_ours(instance, settings)
     _ours_fields(row, instance, ours, offset, feasible=lambda r: r.terms.get("shift_demand") == 0)
     if ours.result.assignments and row["ours_feasible_for_pw"]:
