@@ -67,10 +67,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
-import os
-import platform
 import random
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -79,11 +76,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import ortools
 from ortools.sat.python import cp_model
 
 from benchmarks.report import write_section
 from benchmarks.rows import append_row
+from benchmarks.runner import host
+from benchmarks.runner import versions as runner_versions
 from optimizer.domain.instance import Instance, SolverSettings, parse_instance
 from optimizer.domain.schedule import Assignment, DesignShift, SolveResult
 from optimizer.solve.design import result_from_lines
@@ -760,47 +758,14 @@ QUICK_ROSTERS = [(11, 7, 8, 3)]
 
 
 def versions() -> dict[str, Any]:
+    """The runner's versions (Python, OR-Tools, the package and its commit) plus pyworkforce's."""
     from importlib.metadata import PackageNotFoundError, version
 
-    def pkg(name: str) -> str | None:
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            return None
-
-    try:  # read-only
-        commit = (
-            subprocess.run(
-                ["git", "rev-parse", "--short=12", "HEAD"],
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=False,
-            ).stdout.strip()
-            or None
-        )
-    except (OSError, subprocess.SubprocessError):
-        commit = None
-    return {
-        "python": platform.python_version(),
-        "ortools": ortools.__version__,
-        "pyworkforce": pkg("pyworkforce"),
-        "wfm_optimizer": pkg("wfm-optimizer"),
-        "commit": commit,
-    }
-
-
-def host() -> dict[str, Any]:
-    model = platform.processor() or platform.machine()
     try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu_count": os.cpu_count(), "cpu_model": model, "platform": platform.platform()}
+        pyworkforce = version("pyworkforce")
+    except PackageNotFoundError:
+        pyworkforce = None
+    return {**runner_versions(), "pyworkforce": pyworkforce}
 
 
 def _fmt(value: Any, digits: int = 1) -> str:
