@@ -16,9 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import platform
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,6 +29,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from benchmarks.report import write_section  # noqa: E402
+from benchmarks.runner import host, versions  # noqa: E402
 from optimizer.domain.instance import SolverSettings  # noqa: E402
 from optimizer.importers import bonutti, shiftdesign  # noqa: E402
 from optimizer.solve.design import solve_design  # noqa: E402
@@ -98,23 +97,9 @@ def run_one(kind: str, path: Path, settings: SolverSettings) -> dict[str, Any]:
 
 
 def _provenance() -> str:
-    import ortools
-
-    try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                             check=False).stdout.strip()
-    except OSError:
-        sha = "?"
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{dt.date.today()}, commit {sha or '?'} (plus working tree), OR-Tools {ortools.__version__}, "
-            f"Python {platform.python_version()}, {os.cpu_count()} CPU(s): {cpu}")
+    v, h = versions(), host()
+    return (f"{dt.date.today()}, commit {v['commit'] or '?'}, OR-Tools {v['ortools']}, "
+            f"Python {v['python']}, {h['cpu_count']} CPU(s): {h['cpu_model']}")
 
 
 def _fmt(value: Any) -> str:
