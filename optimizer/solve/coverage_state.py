@@ -71,6 +71,24 @@ class CoverageState:
                 scheduled[skill] += allocated[i]
         return scheduled
 
+    def under_cost_by_day(self, days: int) -> np.ndarray:
+        """Per day: what its under-staffing costs now (intervals and cover per shift type), in
+        objective units; where the improvement should look."""
+        scheduled = self.scheduled()
+        per_interval = np.zeros(self.horizon, dtype=np.int64)
+        for skill in self.skills:
+            missing = np.maximum(self.required[skill] - scheduled[skill], 0)
+            weights = self.under_weights[skill]
+            width = weights.shape[1]
+            cumulative = np.cumsum(weights, axis=1)
+            index = np.clip(missing, 1, width) - 1
+            cost = cumulative[np.arange(self.horizon), index] + np.maximum(missing - width, 0) * weights[:, -1]
+            per_interval += np.where(missing > 0, cost, 0)
+        per_day = per_interval[: days * (self.horizon // days)].reshape(days, -1).sum(axis=1)
+        for key, row in self.shift_rows.items():
+            per_day[key[0]] += row.under_weight * max(0, row.required - self.shift_counts[key])
+        return per_day
+
     def marginal_values(self) -> dict[GroupKey, np.ndarray]:
         """Per group and interval: the under-staffing cost one more working agent removes (or minus
         the over-staffing cost it adds), on the group's skill that needs it most."""
