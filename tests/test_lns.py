@@ -1,0 +1,66 @@
+"""The LNS's own pieces: where it looks (under-staffing cost per day) and the best-response sweeps'
+bookkeeping (what they return is the exact objective of what they return, never worse than
+what they were given)."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+
+from factories import START, ShiftDemand, hourly, template, tiny_instance
+
+from optimizer.domain.instance import SolverSettings
+from optimizer.domain.schedule import SolveStats
+from optimizer.generate import PROFILES, generate_instance
+from optimizer.model.options import agent_options
+from optimizer.solve import extract, lns
+from optimizer.solve.coverage_state import CoverageState
+from optimizer.solve.solver import Budget
+from optimizer.timegrid import TimeGrid
+
+
+def test_under_cost_by_day_prices_each_missing_agent_and_shift() -> None:
+    # Nobody scheduled. Day 0: two agents missing at 09-10 (the 1st costs 100, the 2nd 150).
+    # Day 1: one missing at 10-11 (100) and one missing 'day' shift at 40.
+    demand = [*hourly({9: 2}), *hourly({10: 1})]
+    inst = tiny_instance(days=2, demand={"voice": demand}, weights={"under_staffing": [100, 150]},
+                         shift_demand=[ShiftDemand(date=START.replace(day=START.day + 1), template="day",
+                                                   required=1, under_weight=40)])
+    assert CoverageState(inst).under_cost_by_day(2).tolist() == [250, 140]
+
+
+def test_under_cost_by_day_repeats_the_last_weight_and_ignores_covered_intervals() -> None:
+    inst = tiny_instance(days=1, demand={"voice": hourly({9: 4})}, weights={"under_staffing": [100, 150]},
+                         templates=[template(breaks=[])])
+    assert CoverageState(inst).under_cost_by_day(1).tolist() == [100 + 150 + 150 + 150]
+    state = CoverageState(inst)
+    state.counts[("voice",)][9] = 5  # over-staffed: no under-staffing cost
+    assert state.under_cost_by_day(1).tolist() == [0]
+
+
+def test_short_day_draws_only_days_that_are_short() -> None:
+    inst = tiny_instance(days=3, demand={"voice": [*hourly({}), *hourly({}), *hourly({12: 1})]})
+    rng = random.Random(1)
+    assert {lns.short_day(inst, {}, rng) for _ in range(20)} == {2}
+    assert lns.short_day(tiny_instance(days=2), {}, rng) is None
+
+
+def test_best_response_returns_the_exact_objective_of_its_schedule_and_never_a_worse_one() -> None:
+    # A multi-skill week (the estimate of a multi-skill agent's value is approximate, so sweeps
+    # must check and undo): whatever the sweeps keep, the objective they report is recomputed.
+    inst = generate_instance(dataclasses.replace(PROFILES["multiskill-medium"], agents=12))
+    assert any(len(a.skills) > 1 for a in inst.agents)
+    settings = SolverSettings(time_limit_s=20, workers=1, seed=3)
+    budget = Budget(settings, time.perf_counter())
+    grid = TimeGrid(inst.horizon)
+    options = [agent_options(inst, a, grid) for a in inst.agents]
+    stats = SolveStats()
+    built = lns.construct(inst, options, budget, lambda event: None, stats)
+    assert not isinstance(built, str)
+    plan, allocation = built
+    start = extract.account(inst, plan, allocation).objective
+    new_plan, new_allocation, objective = lns.best_response(inst, options, dict(plan), start, budget,
+                                                            lambda event: None, stats, None)
+    assert objective <= start
+    assert objective == extract.account(inst, new_plan, new_allocation).objective
