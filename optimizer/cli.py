@@ -96,7 +96,7 @@ def solve(
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds (default: the instance's).")] = None,
     workers: Annotated[int | None, typer.Option("--workers", help="CP-SAT workers; 1 is deterministic.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
-    strategy: Annotated[str | None, typer.Option("--strategy", help="auto, monolithic, lns or hybrid.")] = None,
+    strategy: Annotated[str | None, typer.Option("--strategy", help="auto, monolithic, lns, hybrid or roster.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log model building and search.")] = False,
 ) -> None:

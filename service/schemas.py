@@ -27,7 +27,7 @@ class SolverOverrides(_Body):
     relative_gap: float | None = None
     log: bool | None = None
     use_hints: bool | None = None
-    strategy: Literal["auto", "monolithic", "lns", "hybrid"] | None = None
+    strategy: Literal["auto", "monolithic", "lns", "hybrid", "roster"] | None = None
     parameters: dict[str, Any] | None = Field(default=None, description="Extra CP-SAT parameters.")
 
 

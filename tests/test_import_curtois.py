@@ -235,3 +235,17 @@ def test_hybrid_strategy_keeps_the_one_model_optimum():
     result = solve(inst, inst.solver.model_copy(update={"time_limit_s": 20, "workers": 1, "strategy": "hybrid"}))
     assert result.objective == 607 and result.stats.strategy == "hybrid"
     assert validate(inst, result).ok
+
+
+def test_roster_strategy_is_auto_for_shift_demand_and_finds_the_optimum():
+    """Tests that 'auto' solves a rostering instance beyond the one-model size by 'roster' (one model
+    briefly, then neighbourhoods of it), and that on Instance1 its neighbourhoods reach 607."""
+    from optimizer.solve.solver import MONOLITHIC_MAX_OPTIONS, auto_strategy
+
+    inst = curtois.load(instance_file(1))
+    assert auto_strategy(inst, MONOLITHIC_MAX_OPTIONS + 1) == "roster"
+    for workers in (1, 2):
+        result = solve(inst, inst.solver.model_copy(update={"time_limit_s": 4, "workers": workers,
+                                                            "strategy": "roster"}))
+        assert result.objective == 607 and result.stats.strategy == "roster"
+        assert validate(inst, result).ok

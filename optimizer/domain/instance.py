@@ -418,11 +418,13 @@ class SolverSettings(_Strict):
     relative_gap: float = Field(default=0.0, ge=0, le=1)
     log: bool = False
     use_hints: bool = True
-    strategy: Literal["auto", "monolithic", "lns", "hybrid"] = Field(
+    strategy: Literal["auto", "monolithic", "lns", "hybrid", "roster"] = Field(
         default="auto",
         description="'monolithic' solves one CP-SAT model; 'lns' builds a schedule agent batch by "
         "agent batch, then improves it by large-neighbourhood search; 'hybrid' gives one model half "
-        "the time, then continues by LNS; 'auto' picks by size and kind of demand.",
+        "the time, then continues by LNS; 'roster' gives one model a fifth of the time, then re-solves "
+        "neighbourhoods of that model (rostering without interval demand); 'auto' picks by size and "
+        "kind of demand.",
     )
     parameters: dict[str, Any] = Field(
         default_factory=dict, description="Extra CP-SAT parameters (SatParameters field names)."

@@ -26,7 +26,7 @@ from optimizer.model.builder import ScheduleModel
 from optimizer.model.options import AgentOptions, agent_options
 from optimizer.model.plan import Allocation, Plan, repair_allocation
 from optimizer.service_level import attach_service_level
-from optimizer.solve import diff, explain, extract, lns, warm
+from optimizer.solve import diff, explain, extract, lns, roster_lns, warm
 from optimizer.solve.progress import ProgressCallback, ProgressEvent, SolutionReporter, relative_gap
 from optimizer.timegrid import TimeGrid
 
@@ -40,11 +40,22 @@ MONOLITHIC_MAX_OPTIONS = 600
 (measured: beyond a few agents, one model finds good schedules far more slowly than the LNS)."""
 ROSTERING_MAX_OPTIONS = 30_000
 """Rostering without interval demand (cover per shift type only: no coverage variables, so the
-models stay small): 'auto' solves one model up to this many options. Measured (40 s, 2 workers,
-loaded machine): Curtois Instance9 583 with one model against 908 with the LNS and 880 with
-'hybrid'; one model proves pyworkforce's roster optima in seconds where the LNS cannot."""
+models stay small): 'auto' solves it by 'roster' (one model, then neighbourhoods of that model)
+up to this many options. Measured (40 s, 2 workers, loaded machine): Curtois Instance9 583 with
+one model against 908 with the agent-batch LNS and 880 with 'hybrid'; one model proves
+pyworkforce's roster optima (under MONOLITHIC_MAX_OPTIONS) in seconds where the LNS cannot.
+'roster' at 60 s: Curtois Instance5-12 against one model, see optimizer.solve.roster_lns."""
 HYBRID_MONOLITHIC_SHARE = 0.5
 """'hybrid': one model for this share of the time, then the LNS from its best schedule."""
+ANONYMOUS_SHARE = 0.1
+"""Time share of the anonymous model (the lower bound on coverage and labor cost)."""
+ROSTER_ANONYMOUS_SHARE = 0.02
+"""'roster': the anonymous model sees cover per shift type only, far below the schedule's cost
+(Curtois Instance12: 700 against 4040), so it gets less time."""
+ROSTER_MONOLITHIC_SHARE = 0.05
+"""'roster': one model for this share of the time (enough for its first schedules, after which
+it improves more slowly than the neighbourhoods), then neighbourhoods of that same model
+(optimizer.solve.roster_lns) from its best schedule."""
 
 
 def auto_strategy(instance: Instance, total_options: int) -> str:
@@ -52,7 +63,7 @@ def auto_strategy(instance: Instance, total_options: int) -> str:
         return "monolithic"
     interval_demand = any(any(instance.required(row.skill)) for row in instance.demand)  # forecasts: derived
     if not interval_demand and total_options <= ROSTERING_MAX_OPTIONS:
-        return "monolithic"
+        return "roster"
     return "lns"
 
 
@@ -230,12 +241,15 @@ def _solve(
         anonymous = AnonymousResult("skipped")
     else:
         emit(ProgressEvent(budget.elapsed(), "anonymous", message="anonymous lower bound"))
-        anonymous = solve_anonymous(instance, budget.solver(min(30.0, 0.1 * settings.time_limit_s)))
+        share = ROSTER_ANONYMOUS_SHARE if strategy == "roster" else ANONYMOUS_SHARE
+        anonymous = solve_anonymous(instance, budget.solver(min(30.0, share * settings.time_limit_s)))
         budget.used_deterministic += anonymous.deterministic_time
         stats.anonymous_time_s = round(anonymous.wall_time_s, 3)
 
     if strategy == "monolithic":
         outcome = _solve_monolithic(instance, options, first, budget, emit, stats, anonymous.bound)
+    elif strategy == "roster":
+        outcome = _solve_roster(instance, options, first, budget, emit, stats, anonymous.bound)
     elif strategy == "hybrid":
         share = HYBRID_MONOLITHIC_SHARE * budget.remaining()
         outcome = _solve_monolithic(instance, options, first, budget, emit, stats, anonymous.bound, share)
@@ -309,6 +323,54 @@ def _solve_monolithic(
     if first is not None and extract.account(instance, *first).objective < extract.account(
             instance, plan, repair_allocation(instance, plan, allocation)).objective:
         plan, allocation = first  # the search ended before it caught up with the construction
+    return Outcome("optimal" if status == cp_model.OPTIMAL else "feasible", plan, allocation, bound)
+
+
+def _solve_roster(
+    instance: Instance,
+    options: list[AgentOptions],
+    first: tuple[Plan, Allocation] | None,
+    budget: Budget,
+    emit: ProgressCallback,
+    stats: SolveStats,
+    anonymous_bound: float | None,
+) -> Outcome:
+    """One model for a share of the time; unless that proves optimality, neighbourhoods of the same
+    model from its best solution for the rest (optimizer.solve.roster_lns)."""
+    m = ScheduleModel(instance, options)
+    stats.build_time_s = round(stats.build_time_s + m.build_time_s, 3)
+    if first is not None:
+        lns.hint(m, *first)
+    stats.variables, stats.constraints = m.num_variables, m.num_constraints
+    solver = budget.solver(ROSTER_MONOLITHIC_SHARE * budget.remaining())
+    incumbent = extract.account(instance, *first).objective if first is not None else None
+    reporter = SolutionReporter(emit, budget.started, "solve", best=incumbent)
+    status = solver.solve(m.model, reporter)
+    budget.charge(solver, m.num_variables + m.num_constraints)
+    stats.time_to_first_s = stats.time_to_first_s or reporter.first_solution_s
+    if status == cp_model.INFEASIBLE:
+        return Outcome("infeasible")
+    bound = solver.best_objective_bound if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+    if anonymous_bound is not None:
+        bound = anonymous_bound if bound is None else max(bound, anonymous_bound)
+    if status == cp_model.FEASIBLE:
+        best = roster_lns.improve_in_model(
+            m, roster_lns.Incumbent(list(solver.response_proto.solution), solver.objective_value, solver),
+            budget, emit, stats, bound)
+        solver = best.solver
+    elif status != cp_model.OPTIMAL:  # no solution yet: the one model keeps the rest of the time
+        solver = budget.solver(budget.remaining())
+        status = solver.solve(m.model, reporter)
+        budget.charge(solver)
+        if status == cp_model.INFEASIBLE:
+            return Outcome("infeasible")
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return Outcome("feasible", *first, bound) if first is not None else Outcome("unknown")
+    plan = extract.read_plan(m, solver)
+    allocation = extract.read_allocation(m, solver)
+    if first is not None and extract.account(instance, *first).objective < extract.account(
+            instance, plan, repair_allocation(instance, plan, allocation)).objective:
+        plan, allocation = first
     return Outcome("optimal" if status == cp_model.OPTIMAL else "feasible", plan, allocation, bound)
 
 

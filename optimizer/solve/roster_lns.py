@@ -1,0 +1,242 @@
+"""Large-neighbourhood search inside one rostering model (shift demand, no interval demand).
+
+Why: with two workers CP-SAT runs one full-model search and one thread that its own LNS shares
+with local search and heuristics. On rostering benchmarks (Curtois) an outer loop that re-solves
+a neighbourhood of (agent, day) cells with every other cell fixed to the incumbent improves the
+schedule far faster. The model is built once: each step clones its proto, fixes the shift
+variables of the cells outside the neighbourhood to their incumbent values and hints the whole
+incumbent, so each sub-search starts from the best schedule and only has to beat it.
+
+Neighbourhoods: a few agents over the whole horizon; every agent over a window of days; some
+agents over a window; every agent over a window around a cover shortfall ("short"); agents who
+could work a missing shift, over the whole horizon ("fill": with tight bounds on total minutes
+and sequences, moving one shift reshapes an agent's whole roster). Each kind keeps its own size,
+grown when its sub-models are solved to optimality and shrunk when they time out; the kind that
+gained the most per second lately is chosen, except for a share of random choices.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ortools.sat.python import cp_model
+
+from optimizer.domain.instance import Instance
+from optimizer.domain.schedule import SolveStats
+from optimizer.model.builder import ScheduleModel
+from optimizer.solve.progress import ProgressCallback, ProgressEvent
+
+if TYPE_CHECKING:
+    from optimizer.solve.solver import Budget
+
+logger = logging.getLogger(__name__)
+
+STEP_MAX_S = 1.0
+"""Time limit of one neighbourhood's sub-search."""
+EXPLORE = 0.3
+"""Share of the steps that pick a neighbourhood kind at random rather than the best recent one."""
+
+Cell = tuple[str, int]
+"""(agent id, day)."""
+
+
+@dataclass
+class Kind:
+    """One kind of neighbourhood; `share` in (0, 1] scales its size (agents, days or both)."""
+
+    name: str
+    share: float
+    rate: float = float("inf")  # gain per second, moving average; untried kinds go first
+    tries: int = 0
+
+    def adapt(self, solved: bool) -> None:
+        self.share = min(1.0, self.share * 1.15) if solved else max(0.02, self.share / 1.15)
+
+    def record(self, gain: float, seconds: float) -> None:
+        observed = gain / max(seconds, 1e-3)
+        self.rate = observed if self.rate == float("inf") else 0.7 * self.rate + 0.3 * observed
+        self.tries += 1
+
+
+@dataclass
+class Incumbent:
+    solution: list[int]
+    objective: float
+    solver: cp_model.CpSolver
+    """The solver whose response holds `solution` (same variable indices as the model)."""
+
+
+def improve_in_model(
+    m: ScheduleModel,
+    incumbent: Incumbent,
+    budget: Budget,
+    emit: ProgressCallback,
+    stats: SolveStats,
+    bound: float | None,
+) -> Incumbent:
+    """Re-solve neighbourhoods of `m` around the incumbent until the budget is spent. With several
+    workers, as many one-worker sub-searches run at once (measured on Curtois Instance7: a
+    neighbourhood of three agents solves to optimality about ten times faster with one worker and
+    linearization level 2 than with two workers); each returns a complete solution of the whole
+    model, kept when it is at least as good as the incumbent of that moment. A stop signal
+    interrupts the latest sub-search; the others end within STEP_MAX_S."""
+    instance: Instance = m.instance
+    rng = random.Random(budget.settings.seed + 3)
+    agent_ids = list(m.agents)
+    days = instance.horizon.days
+    cells: dict[Cell, list[int]] = {
+        (agent_id, day): [x.index for x in day_vars.x] + [day_vars.works.index]
+        for agent_id, agent_vars in m.agents.items() for day, day_vars in agent_vars.days.items()
+    }
+    kinds = [Kind("agents", min(1.0, 3 / max(1, len(agent_ids)))), Kind("days", 3 / days),
+             Kind("block", 0.5), Kind("short", 3 / days), Kind("fill", min(1.0, 3 / max(1, len(agent_ids))))]
+    shifts: dict[tuple[int, str], list[tuple[str, int]]] = {}  # (day, template) -> (agent, x index)
+    for agent_id, agent_vars in m.agents.items():
+        for day, day_vars in agent_vars.days.items():
+            for option, x in zip(day_vars.options, day_vars.x, strict=True):
+                shifts.setdefault((day, option.template_id), []).append((agent_id, x.index))
+    demand = []
+    for row in instance.shift_demand:
+        day = m.grid.day_of_date(row.date)
+        demand.append((day, row.required, row.under_weight, shifts.get((day, row.template), [])))
+    parallel = max(1, budget.settings.workers)
+    iteration = 0
+
+    def submit(pool: ThreadPoolExecutor) -> Future[_Step]:
+        nonlocal iteration
+        iteration += 1
+        kind = _pick(kinds, rng)
+        short = [Short(weight * (required - n), day, [a for a, i in xs if not incumbent.solution[i]])
+                 for day, required, weight, xs in demand
+                 if (n := sum(incumbent.solution[i] for _, i in xs)) < required]
+        free = _neighbourhood(kind, agent_ids, days, rng, short)
+        model = _fixed_outside(m.model, cells, free, incumbent.solution)
+        solver = budget.solver(min(STEP_MAX_S, budget.remaining()), workers=1, seed_offset=2000 + iteration)
+        solver.parameters.linearization_level = 2
+        return pool.submit(_run, solver, model, kind, len(free))
+
+    def running() -> bool:
+        return budget.remaining() > 0.05 and (bound is None or incumbent.objective > bound + 1e-6)
+
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        pending = {submit(pool) for _ in range(parallel)} if running() else set()
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                step = future.result()
+                budget.charge(step.solver)
+                solver, status = step.solver, step.status
+                gain = 0.0
+                if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and \
+                        solver.objective_value <= incumbent.objective + 1e-6:
+                    gain = incumbent.objective - solver.objective_value
+                    incumbent = Incumbent(list(solver.response_proto.solution), solver.objective_value, solver)
+                    if gain > 0:
+                        elapsed = budget.elapsed()
+                        stats.progress.append([round(elapsed, 3), incumbent.objective,
+                                               bound if bound is not None else -1])
+                        emit(ProgressEvent(elapsed, "improve", objective=incumbent.objective, bound=bound,
+                                           solutions=iteration, improved=True,
+                                           message=f"{step.kind.name} neighbourhood"))
+                step.kind.adapt(status == cp_model.OPTIMAL)
+                step.kind.record(gain, step.seconds)
+                logger.debug("roster lns: %s %d cells, %s, %.2f s, objective %.0f", step.kind.name, step.cells,
+                             solver.status_name(status), step.seconds, incumbent.objective)
+                if running():
+                    pending.add(submit(pool))
+    stats.lns_iterations += iteration
+    return incumbent
+
+
+@dataclass
+class _Step:
+    solver: cp_model.CpSolver
+    status: int
+    kind: Kind
+    cells: int
+    seconds: float
+
+
+def _run(solver: cp_model.CpSolver, model: cp_model.CpModel, kind: Kind, cells: int) -> _Step:
+    started = time.perf_counter()
+    status = solver.solve(model)
+    return _Step(solver, status, kind, cells, time.perf_counter() - started)
+
+
+def _fixed_outside(model: cp_model.CpModel, cells: dict[Cell, list[int]], free: set[Cell],
+                   solution: list[int]) -> cp_model.CpModel:
+    """A copy of `model` with the variables of every cell outside `free` fixed to `solution`,
+    hinted with the whole of `solution`."""
+    copy = model.clone()
+    proto = copy.proto
+    for cell, indices in cells.items():
+        if cell in free:
+            continue
+        for index in indices:
+            domain = proto.variables[index].domain
+            domain.clear()
+            domain.extend([solution[index], solution[index]])
+    proto.solution_hint.vars.clear()
+    proto.solution_hint.values.clear()
+    proto.solution_hint.vars.extend(range(len(solution)))
+    proto.solution_hint.values.extend(solution)
+    return copy
+
+
+def _pick(kinds: list[Kind], rng: random.Random) -> Kind:
+    untried = [k for k in kinds if k.tries == 0]
+    if untried:
+        return untried[0]
+    if rng.random() < EXPLORE:
+        return rng.choice(kinds)
+    return max(kinds, key=lambda k: (k.rate, rng.random()))  # ties (all stalled at 0): at random
+
+
+@dataclass
+class Short:
+    """A cover shortfall of the incumbent: its cost and the agents who could work one more such shift."""
+
+    cost: int
+    day: int
+    takers: list[str]
+
+
+def _neighbourhood(kind: Kind, agent_ids: list[str], days: int, rng: random.Random,
+                   short: list[Short]) -> set[Cell]:
+    """The free cells of one step. Around a cover shortfall (picked by its cost): "short" frees every
+    agent on a window of days, "fill" frees agents who could work the missing shift over the whole
+    horizon (moving a shift there reshapes their whole sequence of working days). Both fall back to
+    random choices when the cover is met."""
+    gap = rng.choices(short, weights=[s.cost for s in short])[0] if short else None
+    if kind.name == "fill":
+        size = max(1, round(kind.share * len(agent_ids)))
+        takers = rng.sample(gap.takers, min(size, len(gap.takers))) if gap is not None else []
+        others = [a for a in agent_ids if a not in takers]
+        chosen = takers + rng.sample(others, min(len(others), size - len(takers)))
+        return {(agent_id, day) for agent_id in chosen for day in range(days)}
+    if kind.name == "short":
+        length = max(1, round(kind.share * days))
+        if gap is not None:
+            first = min(max(0, gap.day - rng.randrange(length)), days - length)
+        else:
+            first = rng.randrange(days - length + 1)
+        return {(agent_id, d) for agent_id in agent_ids for d in range(first, first + length)}
+    if kind.name == "agents":
+        chosen = rng.sample(agent_ids, max(1, round(kind.share * len(agent_ids))))
+        window = range(days)
+    elif kind.name == "days":
+        chosen = agent_ids
+        length = max(1, round(kind.share * days))
+        first = rng.randrange(days - length + 1)
+        window = range(first, first + length)
+    else:  # block: about half the agents and half the days at share 0.5
+        chosen = rng.sample(agent_ids, max(1, round(kind.share * len(agent_ids))))
+        length = max(1, round(kind.share * days))
+        first = rng.randrange(days - length + 1)
+        window = range(first, first + length)
+    return {(agent_id, day) for agent_id in chosen for day in window}
