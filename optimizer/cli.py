@@ -202,17 +202,16 @@ def generate(
 
 
 def _register_command_modules() -> None:
-    """Commands that live in their own modules: `wfm reoptimize`, `wfm requirements` and `wfm serve`
-    (the HTTP service). Imported here, once `app` exists, so that those modules can import this one."""
+    """Commands that live in their own modules: `wfm reoptimize`, `wfm requirements` (and `simulate`),
+    `wfm import` and `wfm serve` (the HTTP service). Imported here, once `app` exists, so that those
+    modules can import this one."""
+    from optimizer.cli_import import register as import_
     from optimizer.cli_reoptimize import register as reoptimize
     from optimizer.cli_requirements import register as requirements
     from service.cli import register as serve
 
-    for register in (reoptimize, requirements, serve):
+    for register in (reoptimize, requirements, import_, serve):
         register(app)
 
 
 _register_command_modules()
-from optimizer.cli_import import register as _register_import  # noqa: E402 - needs `app`
-
-_register_import(app)

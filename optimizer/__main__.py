@@ -1,0 +1,5 @@
+"""`python -m optimizer ...`: the `wfm` command line without the console script."""
+
+from optimizer.cli import app
+
+app()
