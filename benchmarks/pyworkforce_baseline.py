@@ -874,9 +874,9 @@ def markdown(
         "every core); the script sets `parameters.num_workers` on its solvers so both tools use the same "
         "number of workers. Times are wall clock of each tool's whole solve call (model building included), "
         "on a shared 2-core machine where other jobs may run: read time ratios as indicative. Our shift "
-        "design solves one complete model when it has at most 300 count variables (shifts x days; all "
-        "but the 80-shift problem) and stops when optimal, above that it runs a pattern LNS to the time "
-        "limit; our named roster solver (LNS on larger instances) uses its whole time limit "
+        "design solves one complete model when it has at most 300 count variables (shifts x days), or "
+        "at most 20,000 when shift lines cost nothing (all problems here), and stops when optimal; above "
+        "that it runs a pattern LNS to the time limit; our named roster solver (LNS on larger instances) uses its whole time limit "
         "unless it proves optimality, hence the time to best in brackets.",
         "",
         f"Versions: pyworkforce {v.get('pyworkforce')}, OR-Tools {v.get('ortools')}, Python {v.get('python')}, "

@@ -173,6 +173,49 @@ def test_design_reaches_the_bonutti_r1_optimum() -> None:
     assert validate(inst, res).ok
 
 
+@requires_set("bonutti2017")
+def test_design_exact_cover_of_r4_is_among_change_point_patterns() -> None:
+    """Tests that R4's optimal lines all have their edges at demand change points, and that the
+    exact-cover model (jump form, capped counts) over them and a few others finds the optimum."""
+    from ortools.sat.python import cp_model
+
+    from optimizer.domain.ids import time_of_day_minutes
+    from optimizer.importers import bonutti
+    from optimizer.model.design import DesignModel
+    from optimizer.model.design_cover import change_point_patterns
+
+    folder = benchmarks_dir() / "bonutti2017"
+    inst = bonutti.load(folder / "instances" / "R4.txt")
+    optimum = bonutti.load_solution(inst, folder / "solutions" / "R4-opt.txt")
+    patterns = enumerate_patterns(inst)
+    index = {p.key: i for i, p in enumerate(patterns)}
+    lines = {index[(time_of_day_minutes(line.start), line.length_minutes,
+                    tuple(b.offset_minutes for b in line.breaks))] for line in optimum.design}
+    changes = change_point_patterns(inst, patterns)
+    assert lines <= set(changes) and len(changes) < len(patterns) // 10
+    model = DesignModel(inst, patterns, lines | set(changes[::40]), exact=True)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 20
+    assert solver.solve(model.model) == cp_model.OPTIMAL and solver.objective_value == 780
+
+
+def test_design_without_shift_line_cost_is_proven_optimal() -> None:
+    """Tests that a design where lines cost nothing goes to the complete model, which proves it
+    optimal although it has more count variables than the small-model threshold."""
+    from optimizer.solve.design import SMALL_MODEL_COUNTS
+
+    day = {"id": "day", "earliest_start": "00:00", "latest_start": "20:00", "lengths_minutes": [240, 300, 360],
+           "start_step_minutes": 60}
+    required = ([1, 1, 2, 3, 3, 2, 2, 4, 4, 3, 1, 1] * 2) * 7
+    data = design_instance(required, [day], cyclic=False, days=7)
+    data["weights"]["shift_patterns"] = 0
+    inst = parse_instance(data)
+    assert 7 * len(enumerate_patterns(inst)) > SMALL_MODEL_COUNTS
+    res = solve_design(inst, SolverSettings(time_limit_s=20, workers=2))
+    assert res.status == "optimal" and validate(inst, res).ok
+
+
 @requires_set("shiftdesign")
 def test_design_reaches_the_shiftdesign_reference() -> None:
     """Tests that the design solver reaches the reference value of two small shift design files."""

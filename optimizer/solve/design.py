@@ -10,11 +10,17 @@
    dropped part with the best-scored patterns, every count free around it, the incumbent as the
    hint; one neighbourhood per worker at a time (one CP-SAT worker each). When the model over
    every pattern is small (the shift design files), one worker instead solves it restricted to
-   exact covers with the jump rule (`DesignModel(exact=True)`), which finds the zero-deviation
-   designs of generated demand fast; its design joins the search when found.
+   exact covers with the jump rule (`DesignModel(exact=True)`), first over the change-point
+   patterns (`change_point_patterns`), then over every pattern; it finds the zero-deviation
+   designs of generated demand fast; its design joins the search when found. When that model is
+   large (Bonutti's), the search starts with exact covers over the patterns an LP ranks first
+   (`rank_by_lp`), and while the incumbent covers the demand exactly, one neighbourhood per batch
+   is an exact cover over its lines and a few change-point patterns.
+4. Designs where lines cost nothing (shift-pattern weight 0) get the complete model up to
+   `PORTFOLIO_MAX_COUNTS`: without the pattern-used link its LP is tight (pyworkforce's problems).
 
 Measured (benchmarks/RESULTS.md): CP-SAT alone on the model over every pattern, or over the
-change-point patterns, stalls far from the optimum: the link "count > 0 implies pattern used" is a
+change-point patterns (not restricted to exact covers), stalls far from the optimum: the link "count > 0 implies pattern used" is a
 big-M constraint whose LP relaxation bounds nothing, so the search has no guidance.
 
 `account` is the engine's own accounting of a design (terms and coverage), used for every result;
@@ -56,6 +62,7 @@ from optimizer.model.design import (
     pool_of_skill,
     template_for,
 )
+from optimizer.model.design_cover import change_point_patterns, rank_by_lp
 from optimizer.model.objective import piecewise_cost
 from optimizer.solve.progress import ProgressCallback, ProgressEvent, relative_gap
 
@@ -80,6 +87,22 @@ GREEDY_RELAX = 2
 NEAR_START_MAX_PATTERNS = 2_000
 """With at most this many patterns, neighbourhoods also offer random patterns starting near the
 dropped ones (measured: helps the shift design files, dilutes the scored offers on Bonutti's)."""
+
+LP_START_MAX_PATTERNS = 3_000
+"""The LP-guided exact start runs when at most this many patterns have their edges at change points."""
+
+LP_START_SECONDS = 10.0
+"""Time limit of the LP ranking (column generation, GLOP)."""
+
+LP_START_SIZES = (30, 40, 60)
+"""Exact covers over the first this many patterns of the LP ranking, in turn (on R4: 30 has none,
+40 has one in about 1-3 s, 60 or more stalls)."""
+
+LP_START_EXACT_SECONDS = 5.0
+"""Time limit of each of them."""
+
+EXACT_NEIGHBOURHOOD_NEW = 20
+"""Change-point patterns offered to an exact-cover neighbourhood besides the incumbent's lines."""
 
 FREE_ALL_PATTERNS = 16
 """Up to this many patterns in the incumbent, a neighbourhood frees them all; beyond, it frees the
@@ -339,9 +362,11 @@ def solve_design(
     stats = SolveStats(strategy="design", workers=settings.workers, seed=settings.seed,
                        time_limit_s=settings.time_limit_s, ortools_version=ortools.__version__)
     counts = _count_vars(instance, patterns)
-    if counts <= SMALL_MODEL_COUNTS and settings.workers >= 2:
+    # free lines: no pattern-used link in the objective, so the complete model has a tight LP
+    complete = counts <= SMALL_MODEL_COUNTS or (instance.weights.shift_patterns == 0 and counts <= PORTFOLIO_MAX_COUNTS)
+    if complete and settings.workers >= 2:
         _small_portfolio(search)
-    elif counts <= SMALL_MODEL_COUNTS:
+    elif complete:
         search.run(set(range(len(patterns))), search.remaining(), "all patterns", complete=True)
     else:
         _pattern_lns(search, with_full_model=counts <= PORTFOLIO_MAX_COUNTS and settings.workers >= 2)
@@ -400,6 +425,8 @@ def _pattern_lns(search: _Search, with_full_model: bool = False) -> None:
     required = np.array([instance.required(skill) for skill in scorer.skills], dtype=np.int64)
     start = greedy_design(scorer, required, GREEDY_RELAX)
     search.accept(_Outcome(cp_model.FEASIBLE, start, account_solution(instance, patterns, start)), "greedy")
+    if not with_full_model:
+        _lp_guided_exact_start(search)
     parallel = max(1, search.settings.workers - int(with_full_model))
     size = NEIGHBOURHOOD_NEW
 
@@ -432,20 +459,36 @@ def _pattern_lns(search: _Search, with_full_model: bool = False) -> None:
         fixed = {key: v for key, v in (search.best or {}).items() if key[0] not in free}
         return free | offered, fixed
 
+    changes = [] if with_full_model else change_point_patterns(instance, patterns)
+
+    def exact_neighbourhood() -> tuple[set[int], Solution, bool]:
+        """The incumbent covers the demand exactly: every line of it and some change-point
+        patterns, restricted to exact covers (fewer lines is the only way down)."""
+        used = search.used()
+        others = [p for p in changes if p not in used]
+        return used | set(rng.sample(others, min(len(others), EXACT_NEIGHBOURHOOD_NEW))), {}, True
+
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=parallel + int(with_full_model)) as pool:
-        full = pool.submit(search.solve, set(range(len(patterns))), {}, search.remaining() - 0.1, 1, None, True) \
-            if with_full_model else None
+        stages = _exact_cover_stages(search) if with_full_model else []
+        full = pool.submit(search.solve, stages.pop(0), {}, search.remaining() - 0.1, 1, None, True) \
+            if stages else None
         while search.remaining() > 0.2 and not search.stop():
             limit = min(search.remaining(), NEIGHBOURHOOD_SECONDS)
             hint = dict(search.best or {})
-            batch = [neighbourhood() for _ in range(parallel)]
-            futures = [pool.submit(search.solve, candidates, hint, limit, 1, fixed) for candidates, fixed in batch]
+            batch = [(*neighbourhood(), False) for _ in range(parallel)]
+            if changes and (scorer.cover_of(search.best or {}) == required).all():
+                batch[-1] = exact_neighbourhood()
+            futures = [pool.submit(search.solve, candidates, hint, limit, 1, fixed, exact)
+                       for candidates, fixed, exact in batch]
             outcomes = [f.result() for f in futures]
             if full is not None and full.done():
                 outcomes.append(full.result())
                 full = None
+                if stages and search.remaining() > 0.5:
+                    full = pool.submit(search.solve, stages.pop(0), outcomes[-1].solution or {},
+                                       search.remaining() - 0.1, 1, None, True)
             for outcome in sorted(outcomes, key=lambda o: o.objective if o.objective is not None else 1 << 62):
                 search.accept(outcome, "neighbourhood")
             if all(o.status == cp_model.OPTIMAL for o in outcomes):
@@ -457,6 +500,37 @@ def _pattern_lns(search: _Search, with_full_model: bool = False) -> None:
                 for solver in list(search.running):
                     solver.stop_search()
             search.accept(full.result(), "exact cover")
+
+
+def _exact_cover_stages(search: _Search) -> list[set[int]]:
+    """Candidate sets of the exact-cover worker, in turn: the change-point patterns (a few dozen on
+    the shift design files: measured, their reference designs in about 5 s where the model over
+    every pattern needs more than 10), then every pattern with the time left."""
+    everything = set(range(len(search.patterns)))
+    changes = set(change_point_patterns(search.instance, search.patterns))
+    return [changes, everything] if changes and changes != everything else [everything]
+
+
+def _lp_guided_exact_start(search: _Search) -> None:
+    """Exact covers over the patterns an LP ranks first (`rank_by_lp` over the change-point
+    patterns), with every worker: on Bonutti's R4 (3 skills, where the peel ends near 80 lines)
+    it finds a design of 13 to 27 lines in a few seconds."""
+    candidates = change_point_patterns(search.instance, search.patterns)
+    if not candidates or len(candidates) > LP_START_MAX_PATTERNS:
+        return
+    order = rank_by_lp(search.instance, search.patterns, candidates, min(LP_START_SECONDS, search.remaining() / 4))
+    tried = 0
+    for size in LP_START_SIZES:
+        if not order or tried >= len(order) or search.remaining() < 2 * LP_START_EXACT_SECONDS:
+            break
+        tried = size
+        outcome = search.solve(set(order[:size]), search.best or {}, LP_START_EXACT_SECONDS, search.settings.workers,
+                               None, True)
+        logger.debug("LP-guided exact cover over %d patterns: status %d, objective %s", size, outcome.status,
+                     outcome.objective)
+        search.accept(outcome, "exact cover")
+        if outcome.solution is not None:  # the exact neighbourhoods take it from here
+            break
 
 
 def _explained(scorer: PatternScorer, total: Any, slack: Any) -> Any:
