@@ -87,9 +87,7 @@ def latest(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per run key, the last written, in first-seen order."""
     by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
-        key = run_key(row)
-        by_key.pop(key, None)
-        by_key[key] = row
+        by_key[run_key(row)] = row  # a key seen before keeps its place
     return list(by_key.values())
 
 

@@ -20,7 +20,7 @@ from factories import agent, hourly, tiny_instance  # noqa: E402
 from benchmarks import metrics  # noqa: E402
 from benchmarks.compare import compare_rows, markdown_table  # noqa: E402
 from benchmarks.report import read_section, render_section, targets_table, write_section  # noqa: E402
-from benchmarks.rows import ROW_FIELDS, read_rows, write_csv  # noqa: E402
+from benchmarks.rows import ROW_FIELDS, latest, read_rows, write_csv  # noqa: E402
 from benchmarks.suite import SuiteError, load_suite  # noqa: E402
 
 SUITE = """
@@ -277,3 +277,12 @@ def test_suite_errors_are_clear(tmp_path: Path) -> None:
         for profile in ("t60", "t300")
     ]
     assert core.profiles["t300"].settings == {"time_limit_s": 300, "workers": 2}
+
+
+def test_latest_keeps_the_last_row_of_a_rerun_in_the_place_of_its_first() -> None:
+    # Re-running one instance of a suite (`--instance`) must not move it to the end of the report.
+    def row(name: str, objective: int) -> dict:
+        return {"instance_path": name, "instance_sha256": "x", "profile": "p", "seed": 1, "objective": objective}
+
+    rows = latest([row("a", 3), row("b", 5), row("c", 7), row("b", 4)])
+    assert [(r["instance_path"], r["objective"]) for r in rows] == [("a", 3), ("b", 4), ("c", 7)]
