@@ -299,31 +299,11 @@ def _solve_monolithic(
     anonymous_bound: float | None,
     limit_s: float | None = None,
 ) -> Outcome:
-    m = ScheduleModel(instance, options)
-    stats.build_time_s = round(stats.build_time_s + m.build_time_s, 3)
-    if first is not None:
-        lns.hint(m, *first)
-    stats.variables, stats.constraints = m.num_variables, m.num_constraints
-    solver = budget.solver(budget.remaining() if limit_s is None else limit_s)
-    incumbent = extract.account(instance, *first).objective if first is not None else None
-    reporter = SolutionReporter(emit, budget.started, "solve", best=incumbent)
-    status = solver.solve(m.model, reporter)
-    budget.charge(solver, m.num_variables + m.num_constraints)
-    if stats.time_to_first_s is None:
-        stats.time_to_first_s = reporter.first_solution_s
+    m = _hinted_model(instance, options, first, budget, stats)
+    solver, status = _search(m, first, budget, emit, stats, budget.remaining() if limit_s is None else limit_s)
     if status == cp_model.INFEASIBLE:
         return Outcome("infeasible")
-    bound = solver.best_objective_bound if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
-    if anonymous_bound is not None:
-        bound = anonymous_bound if bound is None else max(bound, anonymous_bound)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return Outcome("feasible", *first, bound) if first is not None else Outcome("unknown")
-    plan = extract.read_plan(m, solver)
-    allocation = extract.read_allocation(m, solver)
-    if first is not None and extract.account(instance, *first).objective < extract.account(
-            instance, plan, repair_allocation(instance, plan, allocation)).objective:
-        plan, allocation = first  # the search ended before it caught up with the construction
-    return Outcome("optimal" if status == cp_model.OPTIMAL else "feasible", plan, allocation, bound)
+    return _read_outcome(m, solver, status, first, _bound(solver, status, anonymous_bound))
 
 
 def _solve_roster(
@@ -337,40 +317,66 @@ def _solve_roster(
 ) -> Outcome:
     """One model for a share of the time; unless that proves optimality, neighbourhoods of the same
     model from its best solution for the rest (optimizer.solve.roster_lns)."""
-    m = ScheduleModel(instance, options)
-    stats.build_time_s = round(stats.build_time_s + m.build_time_s, 3)
-    if first is not None:
-        lns.hint(m, *first)
-    stats.variables, stats.constraints = m.num_variables, m.num_constraints
-    solver = budget.solver(ROSTER_MONOLITHIC_SHARE * budget.remaining())
-    incumbent = extract.account(instance, *first).objective if first is not None else None
-    reporter = SolutionReporter(emit, budget.started, "solve", best=incumbent)
-    status = solver.solve(m.model, reporter)
-    budget.charge(solver, m.num_variables + m.num_constraints)
-    stats.time_to_first_s = stats.time_to_first_s or reporter.first_solution_s
+    m = _hinted_model(instance, options, first, budget, stats)
+    solver, status = _search(m, first, budget, emit, stats, ROSTER_MONOLITHIC_SHARE * budget.remaining())
     if status == cp_model.INFEASIBLE:
         return Outcome("infeasible")
-    bound = solver.best_objective_bound if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
-    if anonymous_bound is not None:
-        bound = anonymous_bound if bound is None else max(bound, anonymous_bound)
+    bound = _bound(solver, status, anonymous_bound)
     if status == cp_model.FEASIBLE:
         best = roster_lns.improve_in_model(
             m, roster_lns.Incumbent(list(solver.response_proto.solution), solver.objective_value, solver),
             budget, emit, stats, bound)
         solver = best.solver
     elif status != cp_model.OPTIMAL:  # no solution yet: the one model keeps the rest of the time
-        solver = budget.solver(budget.remaining())
-        status = solver.solve(m.model, reporter)
-        budget.charge(solver)
+        solver, status = _search(m, first, budget, emit, stats, budget.remaining(), first_search=False)
         if status == cp_model.INFEASIBLE:
             return Outcome("infeasible")
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return Outcome("feasible", *first, bound) if first is not None else Outcome("unknown")
+    return _read_outcome(m, solver, status, first, bound)
+
+
+def _hinted_model(instance: Instance, options: list[AgentOptions], first: tuple[Plan, Allocation] | None,
+                  budget: Budget, stats: SolveStats) -> ScheduleModel:
+    """The one model over every agent, hinted with the construction's schedule."""
+    m = ScheduleModel(instance, options)
+    stats.build_time_s = round(stats.build_time_s + m.build_time_s, 3)
+    if first is not None:
+        lns.hint(m, *first)
+    stats.variables, stats.constraints = m.num_variables, m.num_constraints
+    return m
+
+
+def _search(m: ScheduleModel, first: tuple[Plan, Allocation] | None, budget: Budget, emit: ProgressCallback,
+            stats: SolveStats, limit_s: float, first_search: bool = True) -> tuple[cp_model.CpSolver, int]:
+    """CP-SAT on the one model, reporting only schedules better than the construction's; the first
+    search also charges the model's build to the budget."""
+    solver = budget.solver(limit_s)
+    incumbent = extract.account(m.instance, *first).objective if first is not None else None
+    reporter = SolutionReporter(emit, budget.started, "solve", best=incumbent)
+    status = solver.solve(m.model, reporter)
+    budget.charge(solver, m.num_variables + m.num_constraints if first_search else 0)
+    if stats.time_to_first_s is None:
+        stats.time_to_first_s = reporter.first_solution_s
+    return solver, status
+
+
+def _bound(solver: cp_model.CpSolver, status: int, anonymous_bound: float | None) -> float | None:
+    """The better of CP-SAT's bound (when it has one) and the anonymous bound."""
+    bound = solver.best_objective_bound if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+    if anonymous_bound is not None:
+        bound = anonymous_bound if bound is None else max(bound, anonymous_bound)
+    return bound
+
+
+def _read_outcome(m: ScheduleModel, solver: cp_model.CpSolver, status: int, first: tuple[Plan, Allocation] | None,
+                  bound: float | None) -> Outcome:
+    """The solver's schedule, or the construction's when the search found none or a worse one."""
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return Outcome("feasible", *first, bound) if first is not None else Outcome("unknown")
     plan = extract.read_plan(m, solver)
     allocation = extract.read_allocation(m, solver)
-    if first is not None and extract.account(instance, *first).objective < extract.account(
-            instance, plan, repair_allocation(instance, plan, allocation)).objective:
-        plan, allocation = first
+    if first is not None and extract.account(m.instance, *first).objective < extract.account(
+            m.instance, plan, repair_allocation(m.instance, plan, allocation)).objective:
+        plan, allocation = first  # the search ended before it caught up with the construction
     return Outcome("optimal" if status == cp_model.OPTIMAL else "feasible", plan, allocation, bound)
 
 
