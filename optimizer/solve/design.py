@@ -29,7 +29,6 @@ the independent check is `optimizer.validate.design`.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import random
 import time
@@ -45,7 +44,6 @@ from optimizer.domain.ids import time_of_day_minutes
 from optimizer.domain.instance import Instance, SolverSettings
 from optimizer.domain.schedule import (
     DESIGN_TERMS,
-    CoverageRow,
     DesignBreak,
     DesignShift,
     Kpis,
@@ -64,6 +62,7 @@ from optimizer.model.design import (
 )
 from optimizer.model.design_cover import change_point_patterns, rank_by_lp
 from optimizer.model.objective import piecewise_cost
+from optimizer.solve.extract import coverage_rows
 from optimizer.solve.progress import ProgressCallback, ProgressEvent, relative_gap
 
 logger = logging.getLogger(__name__)
@@ -205,14 +204,6 @@ def result_from_lines(
     objective = accounting.objective
     if bound is not None and bound >= objective:
         status, bound = "optimal", float(objective)
-    origin = instance.horizon.start_date
-    step = instance.horizon.interval_minutes
-    midnight = dt.datetime.combine(origin, dt.time())
-    coverage = [
-        CoverageRow(skill=skill.id, interval_start=midnight + dt.timedelta(minutes=t * step), required=r,
-                    scheduled=accounting.scheduled[skill.id][t])
-        for skill in instance.skills for t, r in enumerate(instance.required(skill.id))
-    ]
     return SolveResult(
         instance=instance.name,
         status=status,  # type: ignore[arg-type]
@@ -221,7 +212,7 @@ def result_from_lines(
         gap=None if (g := relative_gap(objective, bound)) is None else round(g, 6),
         wall_time_s=round(wall_time_s, 3),
         terms=accounting.terms,
-        coverage=coverage,
+        coverage=coverage_rows(instance, accounting.scheduled),
         kpis=_kpis(instance, lines, accounting),
         design=lines,
         stats=stats or SolveStats(strategy="design"),
