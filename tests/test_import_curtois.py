@@ -240,10 +240,12 @@ def test_hybrid_strategy_keeps_the_one_model_optimum():
 def test_roster_strategy_is_auto_for_shift_demand_and_finds_the_optimum():
     """Tests that 'auto' solves a rostering instance beyond the one-model size by 'roster' (one model
     briefly, then neighbourhoods of it), and that on Instance1 its neighbourhoods reach 607."""
-    from optimizer.solve.solver import MONOLITHIC_MAX_OPTIONS, auto_strategy
+    from optimizer.solve.solver import MONOLITHIC_MAX_OPTIONS, ROSTERING_MIN_OPTIONS, auto_strategy
 
     inst = curtois.load(instance_file(1))
     assert auto_strategy(inst, MONOLITHIC_MAX_OPTIONS + 1) == "roster"
+    assert auto_strategy(inst, ROSTERING_MIN_OPTIONS + 1) == "roster"
+    assert auto_strategy(inst, ROSTERING_MIN_OPTIONS) == "monolithic"
     for workers in (1, 2):
         result = solve(inst, inst.solver.model_copy(update={"time_limit_s": 4, "workers": workers,
                                                             "strategy": "roster"}))

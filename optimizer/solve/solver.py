@@ -45,6 +45,12 @@ up to this many options. Measured (40 s, 2 workers, loaded machine): Curtois Ins
 one model against 908 with the agent-batch LNS and 880 with 'hybrid'; one model proves
 pyworkforce's roster optima (under MONOLITHIC_MAX_OPTIONS) in seconds where the LNS cannot.
 'roster' at 60 s: Curtois Instance5-12 against one model, see optimizer.solve.roster_lns."""
+ROSTERING_MIN_OPTIONS = 400
+"""Below this many options, rostering without interval demand stays one model for the whole time
+(it proves small optima, e.g. Curtois Instance1-2, that 'roster' would only match). Above it,
+'roster' beats the one model even under MONOLITHIC_MAX_OPTIONS. Measured 2026-11-26 (60 s,
+2 workers, seeds 1-3, idle machine): Curtois Instance3 (598 options) 1001/1001/1001 by 'roster'
+against 1001/1001/1002 by one model; Instance4 (560) 1718/1718/1716 against 1721/1722/1716."""
 HYBRID_MONOLITHIC_SHARE = 0.5
 """'hybrid': one model for this share of the time, then the LNS from its best schedule."""
 ANONYMOUS_SHARE = 0.1
@@ -59,9 +65,11 @@ it improves more slowly than the neighbourhoods), then neighbourhoods of that sa
 
 
 def auto_strategy(instance: Instance, total_options: int) -> str:
+    interval_demand = any(any(instance.required(row.skill)) for row in instance.demand)  # forecasts: derived
+    if not interval_demand and ROSTERING_MIN_OPTIONS < total_options <= ROSTERING_MAX_OPTIONS:
+        return "roster"
     if total_options <= MONOLITHIC_MAX_OPTIONS:
         return "monolithic"
-    interval_demand = any(any(instance.required(row.skill)) for row in instance.demand)  # forecasts: derived
     if not interval_demand and total_options <= ROSTERING_MAX_OPTIONS:
         return "roster"
     return "lns"
