@@ -70,8 +70,6 @@ def auto_strategy(instance: Instance, total_options: int) -> str:
         return "roster"
     if total_options <= MONOLITHIC_MAX_OPTIONS:
         return "monolithic"
-    if not interval_demand and total_options <= ROSTERING_MAX_OPTIONS:
-        return "roster"
     return "lns"
 
 
