@@ -238,8 +238,9 @@ def test_hybrid_strategy_keeps_the_one_model_optimum():
 
 
 def test_roster_strategy_is_auto_for_shift_demand_and_finds_the_optimum():
-    """Tests that 'auto' solves a rostering instance beyond the one-model size by 'roster' (one model
-    briefly, then neighbourhoods of it), and that on Instance1 its neighbourhoods reach 607."""
+    """Tests that 'auto' solves a rostering instance above ROSTERING_MIN_OPTIONS by 'roster' (one model
+    briefly, then neighbourhoods of it) and one at or below it by one model, and that on Instance1
+    the neighbourhoods reach 607."""
     from optimizer.solve.solver import MONOLITHIC_MAX_OPTIONS, ROSTERING_MIN_OPTIONS, auto_strategy
 
     inst = curtois.load(instance_file(1))

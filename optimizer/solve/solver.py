@@ -37,11 +37,12 @@ BUILD_SECONDS_PER_ITEM = 1e-5
 
 MONOLITHIC_MAX_OPTIONS = 600
 """'auto' solves one model when the instance has at most this many (agent, day, shift) options
-(measured: beyond a few agents, one model finds good schedules far more slowly than the LNS)."""
+(measured: beyond a few agents, one model finds good schedules far more slowly than the LNS);
+rostering without interval demand only up to ROSTERING_MIN_OPTIONS."""
 ROSTERING_MAX_OPTIONS = 30_000
 """Rostering without interval demand (cover per shift type only: no coverage variables, so the
 models stay small): 'auto' solves it by 'roster' (one model, then neighbourhoods of that model)
-up to this many options. Measured (40 s, 2 workers, loaded machine): Curtois Instance9 583 with
+from ROSTERING_MIN_OPTIONS up to this many options. Measured (40 s, 2 workers, loaded machine): Curtois Instance9 583 with
 one model against 908 with the agent-batch LNS and 880 with 'hybrid'; one model proves
 pyworkforce's roster optima (under MONOLITHIC_MAX_OPTIONS) in seconds where the LNS cannot.
 'roster' at 60 s: Curtois Instance5-12 against one model, see optimizer.solve.roster_lns."""
