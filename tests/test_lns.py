@@ -8,12 +8,14 @@ import dataclasses
 import random
 import time
 
-from factories import START, ShiftDemand, hourly, template, tiny_instance
+import numpy as np
+from factories import START, ShiftDemand, agent, hourly, template, tiny_instance
 
-from optimizer.domain.instance import SolverSettings
+from optimizer.domain.instance import Skill, SolverSettings
 from optimizer.domain.schedule import SolveStats
 from optimizer.generate import PROFILES, generate_instance
 from optimizer.model.options import agent_options
+from optimizer.model.plan import CoverageCosts, split_groups
 from optimizer.solve import extract, lns
 from optimizer.solve.coverage_state import CoverageState
 from optimizer.solve.solver import Budget
@@ -37,6 +39,35 @@ def test_under_cost_by_day_repeats_the_last_weight_and_ignores_covered_intervals
     state = CoverageState(inst)
     state.counts[("voice",)][9] = 5  # over-staffed: no under-staffing cost
     assert state.under_cost_by_day(1).tolist() == [0]
+
+
+def test_split_groups_lets_the_more_flexible_group_fill_what_the_others_leave() -> None:
+    # 10-11: one chat and one e-mail agent required; one voice+chat agent and one
+    # chat+e-mail+voice agent working. Only the second can serve e-mail, so the first must take
+    # chat: taking the three-skill group first (sorted order) gave it chat and left e-mail short.
+    skills = ["voice", "chat", "email"]
+    inst = tiny_instance(skills=skills, demand={"chat": hourly({10: 1}), "email": hourly({10: 1})},
+                         agents=[agent("a1", skills=["voice", "chat"]), agent("a2", skills=skills)])
+    counts = {("chat", "voice"): np.array(hourly({10: 1})), ("chat", "email", "voice"): np.array(hourly({10: 1}))}
+    scheduled, split = split_groups(CoverageCosts.of(inst), counts)
+    assert (scheduled["chat"][10], scheduled["email"][10], scheduled["voice"][10]) == (1, 1, 0)
+    assert split[("chat", "email", "voice")]["email"][10] == 1
+    state = CoverageState(inst)
+    state.counts.update(counts)
+    assert state.marginal_values()[("chat", "voice")][10] == -10  # both needs met: one more is over-staffing
+
+
+def test_split_groups_gives_the_agent_to_the_costlier_shortage() -> None:
+    # One voice+chat agent, one agent missing on each skill: chat's shortage costs more.
+    inst = tiny_instance(skills=[Skill(id="voice"), Skill(id="chat", under_staffing_weights=[300])],
+                         demand={"voice": hourly({10: 1}), "chat": hourly({10: 1})},
+                         agents=[agent("a1", skills=["voice", "chat"])])
+    scheduled, _ = split_groups(CoverageCosts.of(inst), {("chat", "voice"): np.array(hourly({10: 1}))})
+    assert (scheduled["chat"][10], scheduled["voice"][10]) == (1, 0)
+    # A split the solver gave is kept where it matches the counts.
+    given = {("chat", "voice"): {"chat": hourly({}), "voice": hourly({10: 1})}}
+    _, split = split_groups(CoverageCosts.of(inst), {("chat", "voice"): np.array(hourly({10: 1}))}, given)
+    assert split[("chat", "voice")]["voice"][10] == 1
 
 
 def test_short_day_draws_only_days_that_are_short() -> None:

@@ -3,8 +3,7 @@ what one more agent of each group is worth in each interval.
 
 The construction and the best-response sweeps ask this question thousands of times; answering it
 incrementally instead of re-accounting the whole schedule is what makes them fast. Multi-skill
-groups are allocated greedily (each agent to the skill of the group with the largest remaining
-need), as `plan.repair_allocation` does. Shifts per (day, template) are counted as well, for the
+groups are split over their skills greedily, as `plan.repair_allocation` does (`plan.split_groups`). Shifts per (day, template) are counted as well, for the
 cover per shift type (`shift_demand`).
 """
 
@@ -13,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from optimizer.domain.instance import Instance
-from optimizer.model.plan import GroupKey, PlacedShift, Plan, group_of
+from optimizer.model.plan import CoverageCosts, GroupKey, PlacedShift, Plan, group_of, split_groups
 
 
 class CoverageState:
@@ -24,9 +23,8 @@ class CoverageState:
         self.groups = sorted(set(self.group_of.values()))
         self.counts = {g: np.zeros(self.horizon, dtype=np.int64) for g in self.groups}
         self.skills = [s.id for s in instance.skills]
-        self.required = {s: np.asarray(instance.required(s), dtype=np.int64) for s in self.skills}
-        self.under_weights = {s: _weight_table(instance.under_weights_per_interval(s)) for s in self.skills}
-        self.over_weight = {s: instance.over_weight(s) for s in self.skills}
+        self.costs = CoverageCosts.of(instance)
+        self.required, self.under_weights = self.costs.required, self.costs.under
         self.shift_rows = {(instance.horizon.day_of_date(row.date), row.template): row for row in instance.shift_demand}
         self.shift_counts = dict.fromkeys(self.shift_rows, 0)
         for agent_id, shifts in (plan or {}).items():
@@ -49,27 +47,7 @@ class CoverageState:
                 for key, row in self.shift_rows.items()}
 
     def scheduled(self) -> dict[str, np.ndarray]:
-        scheduled = {s: np.zeros(self.horizon, dtype=np.int64) for s in self.skills}
-        for group in self.groups:
-            if len(group) == 1:
-                scheduled[group[0]] += self.counts[group]
-        for group in self.groups:
-            if len(group) == 1:
-                continue
-            need = np.stack([self.required[s] - scheduled[s] for s in group])
-            allocated = np.zeros_like(need)
-            left = self.counts[group].copy()
-            while True:
-                columns = np.flatnonzero(left > 0)
-                if columns.size == 0:
-                    break
-                rows = np.argmax(need[:, columns], axis=0)
-                allocated[rows, columns] += 1
-                need[rows, columns] -= 1
-                left[columns] -= 1
-            for i, skill in enumerate(group):
-                scheduled[skill] += allocated[i]
-        return scheduled
+        return split_groups(self.costs, self.counts)[0]
 
     def under_cost_by_day(self, days: int) -> np.ndarray:
         """Per day: what its under-staffing costs now (intervals and cover per shift type), in
@@ -93,18 +71,6 @@ class CoverageState:
         """Per group and interval: the under-staffing cost one more working agent removes (or minus
         the over-staffing cost it adds), on the group's skill that needs it most."""
         scheduled = self.scheduled()
-        per_skill = {}
-        for skill in self.skills:
-            missing = self.required[skill] - scheduled[skill]
-            weights = self.under_weights[skill]  # (interval, k): the k+1-th missing agent's cost
-            index = np.clip(missing, 1, weights.shape[1]) - 1
-            cost = weights[np.arange(self.horizon), index]
-            per_skill[skill] = np.where(missing > 0, cost, -self.over_weight[skill])
+        per_skill = {skill: self.costs.marginal(skill, scheduled[skill]) for skill in self.skills}
         return {g: np.max(np.stack([per_skill[s] for s in g]), axis=0) for g in self.groups}
 
-
-def _weight_table(per_interval: list[list[int]]) -> np.ndarray:
-    """Per-interval under-staffing weights as a (interval, k) table, each row padded with its last
-    weight (which repeats)."""
-    width = max(len(w) for w in per_interval)
-    return np.array([[*w, *[w[-1]] * (width - len(w))] for w in per_interval], dtype=np.int64)
