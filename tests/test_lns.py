@@ -64,10 +64,34 @@ def test_split_groups_gives_the_agent_to_the_costlier_shortage() -> None:
                          agents=[agent("a1", skills=["voice", "chat"])])
     scheduled, _ = split_groups(CoverageCosts.of(inst), {("chat", "voice"): np.array(hourly({10: 1}))})
     assert (scheduled["chat"][10], scheduled["voice"][10]) == (1, 0)
-    # A split the solver gave is kept where it matches the counts.
+    # A split the solver gave is the starting point: improved where a transfer saves cost ...
     given = {("chat", "voice"): {"chat": hourly({}), "voice": hourly({10: 1})}}
     _, split = split_groups(CoverageCosts.of(inst), {("chat", "voice"): np.array(hourly({10: 1}))}, given)
+    assert split[("chat", "voice")]["chat"][10] == 1
+    # ... and kept where none does (equal weights: voice or chat cost the same).
+    inst = tiny_instance(skills=["voice", "chat"], demand={"voice": hourly({10: 1}), "chat": hourly({10: 1})},
+                         agents=[agent("a1", skills=["voice", "chat"])])
+    _, split = split_groups(CoverageCosts.of(inst), {("chat", "voice"): np.array(hourly({10: 1}))}, given)
     assert split[("chat", "voice")]["voice"][10] == 1
+
+
+def test_split_groups_moves_coverage_along_a_chain_of_groups() -> None:
+    # One agent of A+B, one of B+C; A and B need one agent each. Given the split (A+B on B, B+C
+    # on C), A is short and C over-staffed, and no single group serves both: the transfer passes
+    # one agent's worth along the chain C -> B (the B+C agent) -> A (the A+B agent).
+    inst = tiny_instance(skills=["A", "B", "C"], demand={"A": hourly({10: 1}), "B": hourly({10: 1})},
+                         agents=[agent("a1", skills=["A", "B"]), agent("a2", skills=["B", "C"])])
+    one = np.array(hourly({10: 1}))
+    given = {("A", "B"): {"A": hourly({}), "B": hourly({10: 1})}, ("B", "C"): {"B": hourly({}), "C": hourly({10: 1})}}
+    scheduled, split = split_groups(CoverageCosts.of(inst), {("A", "B"): one, ("B", "C"): one}, given)
+    assert (scheduled["A"][10], scheduled["B"][10], scheduled["C"][10]) == (1, 1, 0)
+    assert (split[("A", "B")]["A"][10], split[("B", "C")]["B"][10]) == (1, 1)
+    # Without a given split the greedy, on a tie, gives both agents to the first skill they share
+    # with the shortage; the transfer then finds the optimum as well.
+    inst = tiny_instance(skills=["A", "B", "C"], demand={"A": hourly({10: 1}), "B": hourly({10: 1})},
+                         agents=[agent("a1", skills=["A", "B"]), agent("a2", skills=["A", "C"])])
+    scheduled, _ = split_groups(CoverageCosts.of(inst), {("A", "B"): one, ("A", "C"): one})
+    assert (scheduled["A"][10], scheduled["B"][10], scheduled["C"][10]) == (1, 1, 0)
 
 
 def test_short_day_draws_only_days_that_are_short() -> None:
