@@ -6,9 +6,11 @@ ways with the same time limit and workers: cold (no published roster), re-optimi
 published roster as warm start (default change costs, no freeze), and re-optimized without the
 warm start (`use_hints=False`: same objective, construction from scratch). Reports coverage,
 under-staffing, the share of agent-days changed against the published roster, and the time to the
-first good schedule (within 1% of the best final objective of the re-optimized runs).
+first good schedule (within 1% of the best final objective of the re-optimized runs). Then the
+trade-off: the same re-optimization with every change cost scaled down (`--change-scales`), which
+shows how much coverage the default change costs give up for stability.
 
-    python -m benchmarks.reoptimization [--time-limit 60] [--workers 2] [--seed 1]
+    python -m benchmarks.reoptimization [--time-limit 60] [--workers 2] [--seed 1] [--change-scales 0.5,0.25]
 
 writes the `reoptimization` section of benchmarks/RESULTS.md and benchmarks/results/reoptimization.json.
 """
@@ -25,7 +27,7 @@ import ortools
 import typer
 
 from benchmarks.report import write_section
-from optimizer.domain.baseline import Baseline
+from optimizer.domain.baseline import Baseline, change_weights_of
 from optimizer.domain.instance import Instance, parse_instance
 from optimizer.domain.schedule import SolveResult
 from optimizer.io import load_instance
@@ -65,11 +67,19 @@ def timed_solve(instance: Instance, **settings: object) -> tuple[SolveResult, li
     return result, trace
 
 
+def with_scaled_change_costs(instance: Instance, scale: float) -> Instance:
+    """The re-optimization instance with every (resolved) change weight times `scale`, at least 1."""
+    weights = change_weights_of(instance)
+    scaled = weights.model_copy(update={name: max(1, round(scale * value))
+                                        for name, value in weights.model_dump().items()})
+    return instance.model_copy(update={"baseline": instance.baseline.model_copy(update={"weights": scaled})})
+
+
 def first_within(trace: list[tuple[float, int]], target: float) -> float | None:
     return next((t for t, value in trace if value <= target), None)
 
 
-def main(time_limit: float = 60.0, workers: int = 2, seed: int = 1) -> None:
+def main(time_limit: float = 60.0, workers: int = 2, seed: int = 1, change_scales: str = "0.5,0.25") -> None:
     settings = {"time_limit_s": time_limit, "workers": workers, "seed": seed}
     base = load_instance(REPO / "instances" / "multiskill-medium.json")
     started = time.time()
@@ -80,6 +90,8 @@ def main(time_limit: float = 60.0, workers: int = 2, seed: int = 1) -> None:
     cold, cold_trace = timed_solve(new, **settings)
     warm, warm_trace = timed_solve(with_roster, **settings)
     nohint, nohint_trace = timed_solve(with_roster, **{**settings, "use_hints": False})
+    scales = [float(x) for x in change_scales.split(",") if x.strip()]
+    scaled = [(scale, timed_solve(with_scaled_change_costs(with_roster, scale), **settings)[0]) for scale in scales]
     cold_diff = diff.roster_diff(with_roster, cold.assignments, cold.kpis)
     good = 1.01 * min(warm.objective or 0, nohint.objective or 0)
     rows = [
@@ -113,6 +125,22 @@ def main(time_limit: float = 60.0, workers: int = 2, seed: int = 1) -> None:
         "The cold re-solve's objective has no change costs; the re-optimized ones include them "
         f"(`changes` term: {warm.terms['changes']:,} and {nohint.terms['changes']:,}).",
         "",
+    ]
+    if scaled:
+        lines += [
+            "Trade-off: the same re-optimization (published roster as warm start) with every change cost "
+            "scaled; lower change costs buy coverage with changes.",
+            "",
+            "| change costs | under-staffed agent-h | vs cold | agent-days changed | vs cold |",
+            "|---|---:|---:|---:|---:|",
+            *(f"| x {scale:g}{' (default)' if scale == 1 else ''} | {r.kpis.under_staffed_agent_hours:,.1f} | "
+              f"{100 * (r.kpis.under_staffed_agent_hours / max(1e-9, cold.kpis.under_staffed_agent_hours) - 1):+.1f}% | "
+              f"{r.changes.agent_days_changed:,} | "
+              f"{r.changes.agent_days_changed / max(1, cold_diff.agent_days_changed):.2f} |"
+              for scale, r in [(1.0, warm), *scaled]),
+            "",
+        ]
+    lines += [
         "| target | result |",
         "|---|---|",
         f"| re-optimized changes at most a third of the cold re-solve's agent-days | "
@@ -121,7 +149,8 @@ def main(time_limit: float = 60.0, workers: int = 2, seed: int = 1) -> None:
         f"{'met' if under_vs_cold <= 0.02 else '**not met**'} ({100 * under_vs_cold:+.1f}% under-staffed "
         "agent-hours) |",
         "",
-        f"Command: `python -m benchmarks.reoptimization --time-limit {time_limit:g} --workers {workers} --seed {seed}`; "
+        f"Command: `python -m benchmarks.reoptimization --time-limit {time_limit:g} --workers {workers} --seed {seed} "
+        f"--change-scales {change_scales}`; "
         f"ortools {ortools.__version__}, Python {platform.python_version()}, {platform.machine()}, "
         f"run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {time.time() - started:.0f} s in all.",
     ]
@@ -134,6 +163,9 @@ def main(time_limit: float = 60.0, workers: int = 2, seed: int = 1) -> None:
         "runs": {name: {"objective": r.objective, "terms": r.terms, "kpis": r.kpis.model_dump(),
                         "agent_days_changed": c.agent_days_changed, "first_good_s": f}
                  for name, r, c, f in rows},
+        "scaled_change_costs": {str(scale): {"under_staffed_agent_hours": r.kpis.under_staffed_agent_hours,
+                                             "agent_days_changed": r.changes.agent_days_changed}
+                                for scale, r in scaled},
         "ratio_changed": ratio, "under_vs_cold": under_vs_cold}, indent=2))
     print("\n".join(lines))
 
