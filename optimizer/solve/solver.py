@@ -121,7 +121,8 @@ class Budget:
         self.used_deterministic += solver.deterministic_time + BUILD_SECONDS_PER_ITEM * model_size
 
     def solver(
-        self, limit_s: float, *, workers: int | None = None, seed_offset: int = 0, submodel: bool = False
+        self, limit_s: float, *, workers: int | None = None, seed_offset: int = 0, submodel: bool = False,
+        presolve: bool = True,
     ) -> cp_model.CpSolver:
         solver = cp_model.CpSolver()
         params = solver.parameters
@@ -145,6 +146,8 @@ class Budget:
             params.linearization_level = 2
             params.search_branching = params.LP_SEARCH
             params.cp_model_probing_level = 0
+        if not presolve:
+            params.cp_model_presolve = False
         for name, value in self.settings.parameters.items():
             if isinstance(value, str) and hasattr(params, value):
                 value = getattr(params, value)  # enum values by name, e.g. "LP_SEARCH"
