@@ -158,9 +158,9 @@ def split_groups(
     larger shortage). Optimal for one multi-skill group (the costs are convex per skill); the
     least-flexible-first order matters: measured on multiskill-medium, taking the three-skill
     group first left e-mail to it alone and cost a quarter more under-staffing than the best split.
-    Where `given` holds a split that matches the counts, that split replaces the greedy one. Then `_transfer`
-    moves agents along chains of groups while that lowers the cost, which makes the split optimal
-    where groups overlap without nesting (voice+chat, chat+email, email+voice)."""
+    Where `given` holds a split that matches the counts, that split replaces the greedy one. Then
+    `_transfer` moves agents along chains of groups while that lowers the cost, which makes the
+    split optimal also where groups overlap without nesting (voice+chat, chat+email, email+voice)."""
     horizon = len(next(iter(costs.required.values())))
     scheduled = {s: np.zeros(horizon, dtype=np.int64) for s in costs.required}
     for group, row in counts.items():

@@ -3,8 +3,9 @@ what one more agent of each group is worth in each interval.
 
 The construction and the best-response sweeps ask this question thousands of times; answering it
 incrementally instead of re-accounting the whole schedule is what makes them fast. Multi-skill
-groups are split over their skills greedily, as `plan.repair_allocation` does (`plan.split_groups`). Shifts per (day, template) are counted as well, for the
-cover per shift type (`shift_demand`).
+groups are split over their skills at the best split, as `plan.repair_allocation` does
+(`plan.split_groups`). Shifts per (day, template) are counted as well, for the cover per shift
+type (`shift_demand`).
 """
 
 from __future__ import annotations
