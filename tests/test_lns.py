@@ -94,6 +94,55 @@ def test_split_groups_moves_coverage_along_a_chain_of_groups() -> None:
     assert (scheduled["A"][10], scheduled["B"][10], scheduled["C"][10]) == (1, 1, 0)
 
 
+def test_one_more_single_skill_agent_is_worth_what_the_multi_skill_agent_it_frees_covers() -> None:
+    # 10-11: one chat and one voice agent required, one chat+voice agent working (on either).
+    # One more chat agent lets the chat+voice agent serve the other skill: it removes a missing
+    # agent (100), it does not add an over-staffed one (-10, what the skill alone would say).
+    inst = tiny_instance(skills=["voice", "chat"], demand={"voice": hourly({10: 1}), "chat": hourly({10: 1})},
+                         agents=[agent("a1", skills=["voice", "chat"]), agent("a2", skills=["chat"]),
+                                 agent("a3", skills=["voice"])])
+    state = CoverageState(inst)
+    state.counts[("chat", "voice")] = np.array(hourly({10: 1}))
+    values = state.marginal_values()
+    assert (values[("chat",)][10], values[("voice",)][10], values[("chat", "voice")][10]) == (100, 100, 100)
+    state.counts[("chat",)] = np.array(hourly({10: 1}))  # both covered now: one more is over-staffing
+    values = state.marginal_values()
+    assert (values[("chat",)][10], values[("voice",)][10], values[("chat", "voice")][10]) == (-10, -10, -10)
+
+
+def coverage_cost(state: CoverageState) -> int:
+    """Under- plus over-staffing cost of the state's counts at the best split, recomputed."""
+    scheduled = state.scheduled()
+    over = sum(int(np.maximum(scheduled[s] - state.required[s], 0).sum()) * state.costs.over[s] for s in state.skills)
+    return int(state.under_cost_by_day(1).sum()) + over
+
+
+def test_marginal_values_are_the_exact_coverage_value_of_one_agent_in_a_multi_skill_week() -> None:
+    # The sweeps compare an agent's shifts by these values; they must equal what adding the agent
+    # changes in the recomputed coverage cost, for single- and multi-skill agents alike.
+    inst = generate_instance(dataclasses.replace(PROFILES["multiskill-medium"], agents=30))
+    settings = SolverSettings(time_limit_s=20, workers=1, seed=3)
+    grid = TimeGrid(inst.horizon)
+    options = [agent_options(inst, a, grid) for a in inst.agents]
+    built = lns.construct(inst, options, Budget(settings, time.perf_counter()), lambda event: None, SolveStats())
+    assert not isinstance(built, str)
+    plan = built[0]
+    state = CoverageState(inst, plan)
+    checked = set()
+    for agent_id, shifts in plan.items():
+        if not shifts:
+            continue
+        group = state.group_of[agent_id]
+        state.add(agent_id, shifts, -1)
+        without = coverage_cost(state)
+        value = state.marginal_values()[group]
+        estimate = sum(int(value[t]) for shift in shifts.values() for t in shift.working_intervals(grid.step))
+        state.add(agent_id, shifts, +1)
+        assert estimate == without - coverage_cost(state), agent_id
+        checked.add(group)
+    assert len(checked) >= 3 and any(len(g) > 1 for g in checked)
+
+
 def test_short_day_draws_only_days_that_are_short() -> None:
     inst = tiny_instance(days=3, demand={"voice": [*hourly({}), *hourly({}), *hourly({12: 1})]})
     rng = random.Random(1)
@@ -102,8 +151,8 @@ def test_short_day_draws_only_days_that_are_short() -> None:
 
 
 def test_best_response_returns_the_exact_objective_of_its_schedule_and_never_a_worse_one() -> None:
-    # A multi-skill week (the estimate of a multi-skill agent's value is approximate, so sweeps
-    # must check and undo): whatever the sweeps keep, the objective they report is recomputed.
+    # A multi-skill week: whatever the sweeps keep (they check and undo), the objective they report
+    # is recomputed.
     inst = generate_instance(dataclasses.replace(PROFILES["multiskill-medium"], agents=12))
     assert any(len(a.skills) > 1 for a in inst.agents)
     settings = SolverSettings(time_limit_s=20, workers=1, seed=3)

@@ -205,27 +205,13 @@ def _transfer(costs: CoverageCosts, scheduled: dict[str, np.ndarray], split: dic
     index = {s: i for i, s in enumerate(skills)}
     groups = list(split)
     n, horizon = len(skills), len(scheduled[skills[0]])
-    member = np.zeros((len(groups), n), dtype=bool)
-    dense = np.zeros((len(groups), n, horizon), dtype=np.int64)
-    for g, group in enumerate(groups):
-        for s in group:
-            member[g, index[s]] = True
-            dense[g, index[s]] = split[group][s]
+    member, dense = _dense(skills, split)
     x = np.stack([scheduled[s] for s in skills])
-    pair = member[:, :, None] & member[:, None, :] & ~np.eye(n, dtype=bool)  # (group, from, to)
     columns = np.arange(horizon)
     for _ in range(MAX_TRANSFER_ROUNDS):
         gain = np.stack([costs.marginal(s, x[i]) for i, s in enumerate(skills)])  # one more on s
         loss = np.stack([costs.marginal(s, x[i] - 1) for i, s in enumerate(skills)])  # one fewer on s
-        edge = pair[:, :, :, None] & (dense[:, :, None, :] > 0)  # (group, from, to, interval)
-        via = np.argmax(edge, axis=0)  # the group that passes one agent from -> to
-        hops = np.where(edge.any(axis=0), 1, n + 1)
-        first = np.broadcast_to(np.arange(n)[None, :, None], (n, n, horizon)).copy()  # first hop from a towards c
-        for k in range(n):
-            through = hops[:, k, None, :] + hops[None, k, :, :]
-            shorter = through < hops
-            hops = np.where(shorter, through, hops)
-            first = np.where(shorter, first[:, k, None, :], first)
+        hops, first, via = _chains(member, dense)
         saving = np.where(hops <= n, gain[None, :, :] - loss[:, None, :], -np.inf)  # (from a, to c, interval)
         best = saving.reshape(n * n, horizon).argmax(axis=0)
         improving = np.flatnonzero(saving.reshape(n * n, horizon)[best, columns] > 1e-9)
@@ -249,6 +235,59 @@ def _transfer(costs: CoverageCosts, scheduled: dict[str, np.ndarray], split: dic
             split[group][s] = dense[g, index[s]]
     for i, s in enumerate(skills):
         scheduled[s] = x[i]
+
+
+def _dense(skills: list[str], split: dict[GroupKey, dict[str, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """The split as arrays: member[g, s] (group g has skill s) and dense[g, s, t] (its agents on s in t),
+    groups in the order of `split`, skills in the order of `skills`."""
+    index = {s: i for i, s in enumerate(skills)}
+    horizon = len(next(iter(next(iter(split.values())).values())))
+    member = np.zeros((len(split), len(skills)), dtype=bool)
+    dense = np.zeros((len(split), len(skills), horizon), dtype=np.int64)
+    for g, (group, by_skill) in enumerate(split.items()):
+        for s in group:
+            member[g, index[s]] = True
+            dense[g, index[s]] = by_skill[s]
+    return member, dense
+
+
+def _chains(member: np.ndarray, dense: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shortest chains of groups per interval. `member[g, s]`: group g has skill s; `dense[g, s, t]`:
+    agents of g on s in t. Returns (hops, first, via), each indexed (from, to, interval) except via:
+    hops[a, c, t] is the length of the shortest chain passing one agent's worth of coverage from a to
+    c (n + 1: none), first[a, c, t] the first skill after a on it, via[a, b, t] the group that passes
+    it from a to b in one hop."""
+    n = member.shape[1]
+    horizon = dense.shape[2]
+    pair = member[:, :, None] & member[:, None, :] & ~np.eye(n, dtype=bool)  # (group, from, to)
+    edge = pair[:, :, :, None] & (dense[:, :, None, :] > 0)  # (group, from, to, interval)
+    via = np.argmax(edge, axis=0)
+    hops = np.where(edge.any(axis=0), 1, n + 1)
+    first = np.broadcast_to(np.arange(n)[None, :, None], (n, n, horizon)).copy()
+    for k in range(n):
+        through = hops[:, k, None, :] + hops[None, k, :, :]
+        shorter = through < hops
+        hops = np.where(shorter, through, hops)
+        first = np.where(shorter, first[:, k, None, :], first)
+    return hops, first, via
+
+
+def chain_values(costs: CoverageCosts, scheduled: dict[str, np.ndarray],
+                 split: dict[GroupKey, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Per skill and interval: what one more agent on that skill is worth when the multi-skill
+    groups may pass coverage on along chains (one more chat agent frees a chat+voice agent for
+    voice), that is the best marginal value among the skills reachable from it. Exact for one
+    agent when `split` is the best split (`split_groups`): the cost is convex per skill, so the
+    best single chain is the best re-split."""
+    skills = list(scheduled)
+    values = np.stack([costs.marginal(s, scheduled[s]) for s in skills])  # (skill, interval)
+    if not split:
+        return {s: values[i] for i, s in enumerate(skills)}
+    n = len(skills)
+    hops = _chains(*_dense(skills, split))[0]
+    reachable = (hops <= n) | np.eye(n, dtype=bool)[:, :, None]  # (from, to, interval)
+    best = np.max(np.where(reachable, values[None, :, :], np.iinfo(np.int64).min), axis=1)
+    return {s: best[i] for i, s in enumerate(skills)}
 
 
 def pinned_shifts(options: list[AgentOptions]) -> dict[tuple[str, int], PlacedShift]:

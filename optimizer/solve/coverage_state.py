@@ -13,7 +13,15 @@ from __future__ import annotations
 import numpy as np
 
 from optimizer.domain.instance import Instance
-from optimizer.model.plan import CoverageCosts, GroupKey, PlacedShift, Plan, group_of, split_groups
+from optimizer.model.plan import (
+    CoverageCosts,
+    GroupKey,
+    PlacedShift,
+    Plan,
+    chain_values,
+    group_of,
+    split_groups,
+)
 
 
 class CoverageState:
@@ -70,8 +78,8 @@ class CoverageState:
 
     def marginal_values(self) -> dict[GroupKey, np.ndarray]:
         """Per group and interval: the under-staffing cost one more working agent removes (or minus
-        the over-staffing cost it adds), on the group's skill that needs it most."""
-        scheduled = self.scheduled()
-        per_skill = {skill: self.costs.marginal(skill, scheduled[skill]) for skill in self.skills}
+        the over-staffing cost it adds), on the skill where it is worth most, counting the skills
+        it reaches by freeing multi-skill agents (`plan.chain_values`). Exact for one agent."""
+        per_skill = chain_values(self.costs, *split_groups(self.costs, self.counts))
         return {g: np.max(np.stack([per_skill[s] for s in g]), axis=0) for g in self.groups}
 

@@ -132,12 +132,13 @@ def best_response(
     bound: float | None,
 ) -> tuple[Plan, Allocation, int]:
     """Sweeps over the agents: take one agent out and schedule it again against what everyone
-    else covers. For one single-skill agent the marginal values are exact (it changes each
-    interval's coverage by at most one), so comparing the agent's old and new shifts under them
-    is an exact best response for coverage plus the agent's own terms. Multi-skill agents (whose
-    skill split the estimate only approximates) and the global terms (fairness, patterns, shift
-    demand) are checked by recomputing the objective exactly at checkpoints: a stretch of the
-    sweep that made it worse loses its multi-skill moves, then if still worse all of its moves.
+    else covers. The marginal values are exact for one agent (it changes each interval's coverage
+    by at most one, and they count the re-split of the multi-skill groups), so comparing the
+    agent's old and new shifts under them is an exact best response for coverage plus the agent's
+    own terms. The global terms (fairness, patterns, shift demand) are checked by recomputing the
+    objective exactly at checkpoints: a stretch of the sweep that made it worse loses its
+    multi-skill moves (a safety net: a split the transfers left short of the best), then if still
+    worse all of its moves.
     A checkpoint every `AGENTS_PER_CHECK`-th of the agents keeps the recomputations (linear in the
     agents) at about a tenth of the sweep's time.
     Stops when a sweep gains under 0.1% or after half of the remaining time."""
