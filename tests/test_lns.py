@@ -11,7 +11,7 @@ import time
 import numpy as np
 from factories import START, ShiftDemand, agent, hourly, template, tiny_instance
 
-from optimizer.domain.instance import Skill, SolverSettings
+from optimizer.domain.instance import BreakRule, Skill, SolverSettings
 from optimizer.domain.schedule import SolveStats
 from optimizer.generate import PROFILES, generate_instance
 from optimizer.model.options import agent_options
@@ -141,6 +141,19 @@ def test_marginal_values_are_the_exact_coverage_value_of_one_agent_in_a_multi_sk
         assert estimate == without - coverage_cost(state), agent_id
         checked.add(group)
     assert len(checked) >= 3 and any(len(g) > 1 for g in checked)
+
+
+def test_an_unchanged_shift_moves_its_published_break_only_when_that_pays_for_the_change() -> None:
+    # 15-minute intervals; one 15-minute break, published at 10:00 (interval 40). Values per
+    # interval: 10:00 is worth 300 now, 10:30 (interval 42) only 20, so the best placement loses
+    # 20 where the published one loses 300.
+    rule = BreakRule(name="break", duration_minutes=15, earliest_offset_minutes=60, latest_offset_minutes=180)
+    values = [0] * 96
+    values[40], values[42] = 300, 20
+    prefix = [0, *np.cumsum(values).tolist()]
+    published, best = ((rule, 600),), ((rule, 630),)
+    assert lns._cheaper_breaks(published, best, 20, prefix, 15, move_break=100) == (120, best)
+    assert lns._cheaper_breaks(published, best, 20, prefix, 15, move_break=400) == (300, published)
 
 
 def test_short_day_draws_only_days_that_are_short() -> None:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from ortools.sat.python import cp_model
 
+from optimizer.domain.baseline import change_weights_of
 from optimizer.domain.instance import Instance, ShiftTemplate
 from optimizer.domain.schedule import SolveStats
 from optimizer.model import changes, cost, preferences, shifts
@@ -341,6 +342,17 @@ def _breaks_value(placed: tuple, prefix: list[int], step: int) -> int:
                for rule, s in placed)
 
 
+def _cheaper_breaks(published: tuple, best: tuple, best_lost: int, prefix: list[int], step: int,
+                    move_break: int) -> tuple[int, tuple]:
+    """The published breaks of an unchanged shift, or the best placement when the value it saves
+    exceeds `move_break` per moved break; with the value lost (change cost included)."""
+    published_lost = _breaks_value(published, prefix, step)
+    moved = sum(1 for (_, a), (_, b) in zip(published, best, strict=True) if a != b)
+    if best_lost + move_break * moved < published_lost:
+        return best_lost + move_break * moved, best
+    return published_lost, published
+
+
 def _greedy_batch(
     instance: Instance,
     batch: list[AgentOptions],
@@ -359,6 +371,7 @@ def _greedy_batch(
     stats.build_time_s = round(stats.build_time_s + m.build_time_s, 3)
     step = instance.horizon.interval_minutes
     templates = {t.id: t for t in instance.templates}
+    move_break = change_weights_of(instance).move_break if instance.baseline is not None else 0
     placements: dict[tuple[str, ShiftOption], tuple] = {}
     proxy = []
     for group, value in values.items():
@@ -371,8 +384,9 @@ def _greedy_batch(
                     key = (agent_vars.agent.id, option)
                     lost, placements[key] = best_breaks(option, templates[option.template_id], prefix, step)
                     kept = published_breaks(instance, agent_vars.agent.id, option, step)
-                    if kept is not None:  # re-optimization: an unchanged shift keeps its breaks
-                        lost, placements[key] = _breaks_value(kept, prefix, step), kept
+                    if kept is not None:  # re-optimization: an unchanged shift's breaks move if that pays
+                        lost, placements[key] = _cheaper_breaks(kept, placements[key], lost, prefix, step,
+                                                                move_break)
                     first, last = option.start // step, min(option.end // step, len(value))
                     proxy.append((lost - (prefix[last] - prefix[first])) * x)
     for agent_vars in m.agents.values():
