@@ -141,6 +141,14 @@ def test_marginal_values_are_the_exact_coverage_value_of_one_agent_in_a_multi_sk
         assert estimate == without - coverage_cost(state), agent_id
         checked.add(group)
     assert len(checked) >= 3 and any(len(g) > 1 for g in checked)
+    # The values are updated incrementally (only changed intervals): after taking agents out they
+    # equal those of a state built from scratch for the same schedule.
+    removed = [agent_id for agent_id in list(plan)[::3] if plan[agent_id]]
+    for agent_id in removed:
+        state.add(agent_id, plan[agent_id], -1)
+    rest = {agent_id: shifts for agent_id, shifts in plan.items() if agent_id not in removed}
+    incremental, fresh = state.marginal_values(), CoverageState(inst, rest).marginal_values()
+    assert removed and all(np.array_equal(incremental[g], fresh[g]) for g in fresh)
 
 
 def test_an_unchanged_shift_moves_its_published_break_only_when_that_pays_for_the_change() -> None:

@@ -130,6 +130,11 @@ class CoverageCosts:
                    under={s: weight_table(instance.under_weights_per_interval(s)) for s in skills},
                    over={s: instance.over_weight(s) for s in skills})
 
+    def at(self, intervals: np.ndarray) -> CoverageCosts:
+        """The same costs for the given intervals only (in that order)."""
+        return CoverageCosts(required={s: r[intervals] for s, r in self.required.items()},
+                             under={s: u[intervals] for s, u in self.under.items()}, over=self.over)
+
     def marginal(self, skill: str, scheduled: np.ndarray) -> np.ndarray:
         """Per interval: the cost one more agent on `skill` removes (minus the over-staffing
         weight where the skill is already covered)."""

@@ -36,6 +36,8 @@ class CoverageState:
         self.required, self.under_weights = self.costs.required, self.costs.under
         self.shift_rows = {(instance.horizon.day_of_date(row.date), row.template): row for row in instance.shift_demand}
         self.shift_counts = dict.fromkeys(self.shift_rows, 0)
+        self._values = {g: np.zeros(self.horizon, dtype=np.int64) for g in self.groups}
+        self._valued_counts: np.ndarray | None = None  # the counts `_values` was computed for
         for agent_id, shifts in (plan or {}).items():
             self.add(agent_id, shifts, +1)
 
@@ -79,7 +81,17 @@ class CoverageState:
     def marginal_values(self) -> dict[GroupKey, np.ndarray]:
         """Per group and interval: the under-staffing cost one more working agent removes (or minus
         the over-staffing cost it adds), on the skill where it is worth most, counting the skills
-        it reaches by freeing multi-skill agents (`plan.chain_values`). Exact for one agent."""
-        per_skill = chain_values(self.costs, *split_groups(self.costs, self.counts))
-        return {g: np.max(np.stack([per_skill[s] for s in g]), axis=0) for g in self.groups}
+        it reaches by freeing multi-skill agents (`plan.chain_values`). Exact for one agent.
+        Incremental: intervals are independent, so only those whose counts changed since the last
+        call are recomputed (a best-response step changes one or two agents' intervals)."""
+        counts = np.stack([self.counts[g] for g in self.groups])
+        changed = (np.arange(self.horizon) if self._valued_counts is None
+                   else np.flatnonzero((counts != self._valued_counts).any(axis=0)))
+        if changed.size:
+            costs = self.costs.at(changed)
+            per_skill = chain_values(costs, *split_groups(costs, {g: self.counts[g][changed] for g in self.groups}))
+            for g in self.groups:
+                self._values[g][changed] = np.max(np.stack([per_skill[s] for s in g]), axis=0)
+            self._valued_counts = counts
+        return {g: values.copy() for g, values in self._values.items()}
 
