@@ -84,6 +84,8 @@ class CoverageState:
         it reaches by freeing multi-skill agents (`plan.chain_values`). Exact for one agent.
         Incremental: intervals are independent, so only those whose counts changed since the last
         call are recomputed (a best-response step changes one or two agents' intervals)."""
+        if not self.groups:  # no agents
+            return {}
         counts = np.stack([self.counts[g] for g in self.groups])
         changed = (np.arange(self.horizon) if self._valued_counts is None
                    else np.flatnonzero((counts != self._valued_counts).any(axis=0)))
