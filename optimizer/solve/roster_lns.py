@@ -13,6 +13,10 @@ could work a missing shift, over the whole horizon ("fill": with tight bounds on
 and sequences, moving one shift reshapes an agent's whole roster). Each kind keeps its own size,
 grown when its sub-models are solved to optimality and shrunk when they time out; the kind that
 gained the most per second lately is chosen, except for a share of random choices.
+
+When the search stalls and the objective allows it, column generation over whole rosters
+(optimizer.solve.roster_columns) proves a lower bound and recombines rosters into a schedule that
+no neighbourhood reaches; the neighbourhoods then go on from the better of the two.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from optimizer.domain.instance import Instance
 from optimizer.domain.schedule import SolveStats
 from optimizer.model.builder import ScheduleModel
 from optimizer.solve.progress import ProgressCallback, ProgressEvent
+from optimizer.solve.roster_columns import Columns, Roster, separable
 
 if TYPE_CHECKING:
     from optimizer.solve.solver import Budget
@@ -40,6 +45,16 @@ STEP_MAX_S = 1.0
 """Time limit of one neighbourhood's sub-search."""
 EXPLORE = 0.3
 """Share of the steps that pick a neighbourhood kind at random rather than the best recent one."""
+
+STALL_SHARE = 0.15
+"""Share of the time limit without improvement after which column generation runs (once)."""
+COLUMNS_SHARE = 0.5
+"""Column generation stops when it has used this share of the time left when it started."""
+MASTER_MAX_S = 10.0
+MASTER_SHARE = 0.25
+"""The integer master's time limit: this share of the time left after generation, at most MASTER_MAX_S."""
+MIN_LEFT_SHARE = 0.1
+"""Column generation starts only with at least this share of the time limit left."""
 
 Cell = tuple[str, int]
 """(agent id, day)."""
@@ -78,8 +93,9 @@ def improve_in_model(
     emit: ProgressCallback,
     stats: SolveStats,
     bound: float | None,
-) -> Incumbent:
-    """Re-solve neighbourhoods of `m` around the incumbent until the budget is spent. With several
+) -> tuple[Incumbent, float | None]:
+    """Re-solve neighbourhoods of `m` around the incumbent until the budget is spent; returns the
+    best schedule and the bound, raised by column generation when that ran. With several
     workers, as many one-worker sub-searches run at once (measured on Curtois Instance7: a
     neighbourhood of three agents solves to optimality about ten times faster with one worker and
     linearization level 2 than with two workers); each returns a complete solution of the whole
@@ -106,6 +122,14 @@ def improve_in_model(
         demand.append((day, row.required, row.under_weight, shifts.get((day, row.template), [])))
     parallel = max(1, budget.settings.workers)
     iteration = 0
+    limit = budget.settings.time_limit_s
+    last_gain = limit - budget.remaining()
+    columns_due = separable(instance)
+
+    def stalled() -> bool:
+        spent = limit - budget.remaining()
+        return (columns_due and spent - last_gain >= STALL_SHARE * limit
+                and budget.remaining() >= MIN_LEFT_SHARE * limit)
 
     def submit(pool: ThreadPoolExecutor) -> Future[_Step]:
         nonlocal iteration
@@ -137,6 +161,7 @@ def improve_in_model(
                     gain = incumbent.objective - solver.objective_value
                     incumbent = Incumbent(list(solver.response_proto.solution), solver.objective_value, solver)
                     if gain > 0:
+                        last_gain = limit - budget.remaining()
                         elapsed = budget.elapsed()
                         stats.progress.append([round(elapsed, 3), incumbent.objective,
                                                bound if bound is not None else -1])
@@ -147,10 +172,78 @@ def improve_in_model(
                 step.kind.record(gain, step.seconds)
                 logger.debug("roster lns: %s %d cells, %s, %.2f s, objective %.0f", step.kind.name, step.cells,
                              solver.status_name(status), step.seconds, incumbent.objective)
-                if running():
+                if running() and not stalled():
                     pending.add(submit(pool))
+            if not pending and stalled():
+                columns_due = False
+                incumbent, bound = _recombine(m, incumbent, budget, emit, stats, bound)
+                last_gain = limit - budget.remaining()
+                pending = {submit(pool) for _ in range(parallel)} if running() else set()
     stats.lns_iterations += iteration
-    return incumbent
+    return incumbent, bound
+
+
+def _recombine(m: ScheduleModel, incumbent: Incumbent, budget: Budget, emit: ProgressCallback, stats: SolveStats,
+               bound: float | None) -> tuple[Incumbent, float | None]:
+    """Column generation from the incumbent's rosters, then the integer master over the columns;
+    the better schedule and the better bound."""
+    emit(ProgressEvent(budget.elapsed(), "improve", objective=incumbent.objective, bound=bound,
+                       message="column generation over whole rosters"))
+
+    def solver_for(limit_s: float) -> cp_model.CpSolver:
+        return budget.solver(limit_s, workers=1, seed_offset=5000)
+
+    columns = Columns.build(m)
+    if not columns.add_rosters(columns.rosters_of(incumbent.solution), solver_for, budget.charge):
+        logger.warning("roster columns: the incumbent breaks an agent's own model; skipped")
+        return incumbent, bound
+    stop_at = budget.remaining() * (1 - COLUMNS_SHARE)
+    columns.generate(lambda: budget.remaining() - stop_at, solver_for, budget.charge, budget.settings.workers)
+    if columns.bound is not None and (bound is None or columns.bound > bound):
+        bound = float(columns.bound)
+    logger.info("roster columns: %d rounds, %s, bound %s, %d columns", columns.rounds,
+                "converged" if columns.converged else "stopped", columns.bound,
+                sum(len(c) for c in columns.columns.values()))
+    if (bound is not None and incumbent.objective <= bound + 1e-6) or budget.remaining() <= 0.05:
+        return incumbent, bound
+    solver = budget.solver(min(MASTER_MAX_S, MASTER_SHARE * budget.remaining()))
+    rosters = columns.integer_master(columns.rosters_of(incumbent.solution), solver)
+    budget.charge(solver)
+    if rosters is None:
+        return incumbent, bound
+    better = _schedule_of(m, rosters, incumbent, budget)
+    if better is None or better.objective >= incumbent.objective - 1e-6:
+        return incumbent, bound
+    elapsed = budget.elapsed()
+    stats.progress.append([round(elapsed, 3), better.objective, bound if bound is not None else -1])
+    emit(ProgressEvent(elapsed, "improve", objective=better.objective, bound=bound, improved=True,
+                       message="rosters recombined"))
+    return better, bound
+
+
+def _schedule_of(m: ScheduleModel, rosters: dict[str, Roster], incumbent: Incumbent,
+                 budget: Budget) -> Incumbent | None:
+    """The full model's solution with each agent's shifts fixed to `rosters`."""
+    model = m.model.clone()
+    proto = model.proto
+    for agent_id, agent_vars in m.agents.items():
+        works = set(rosters[agent_id])
+        for day, day_vars in agent_vars.days.items():
+            for k, x in enumerate(day_vars.x):
+                value = int((day, k) in works)
+                domain = proto.variables[x.index].domain
+                domain.clear()
+                domain.extend([value, value])
+    proto.solution_hint.vars.clear()
+    proto.solution_hint.values.clear()
+    solver = budget.solver(min(STEP_MAX_S * 5, budget.remaining()), workers=1, seed_offset=5001)
+    status = solver.solve(model)
+    budget.charge(solver)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        logger.warning("roster columns: the recombined rosters do not complete to a schedule (%s)",
+                       solver.status_name(status))
+        return None
+    return Incumbent(list(solver.response_proto.solution), solver.objective_value, solver)
 
 
 @dataclass

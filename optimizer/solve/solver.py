@@ -333,10 +333,12 @@ def _solve_roster(
         return Outcome("infeasible")
     bound = _bound(solver, status, anonymous_bound)
     if status == cp_model.FEASIBLE:
-        best = roster_lns.improve_in_model(
+        best, bound = roster_lns.improve_in_model(
             m, roster_lns.Incumbent(list(solver.response_proto.solution), solver.objective_value, solver),
             budget, emit, stats, bound)
         solver = best.solver
+        if bound is not None and best.objective <= bound + 1e-6:
+            status = cp_model.OPTIMAL  # the column generation bound proves it
     elif status != cp_model.OPTIMAL:  # no solution yet: the one model keeps the rest of the time
         solver, status = _search(m, first, budget, emit, stats, budget.remaining(), first_search=False)
         if status == cp_model.INFEASIBLE:
