@@ -88,3 +88,34 @@ def test_separable_only_without_terms_over_all_agents():
     with_interval_demand = tiny_instance(templates=[template("D", breaks=[])], shift_demand=rows, weights=free,
                                          demand={"voice": [0] * 8 + [1] * 8})
     assert not separable(with_interval_demand)
+
+
+@requires_set("curtois")
+def test_generation_gives_up_when_convergence_would_not_fit():
+    """At one second a round with 20 s available, 40 expected rounds would not fit: generation stops
+    after the pilot rounds instead of taking the time from the neighbourhoods."""
+    from optimizer.solve.roster_columns import PILOT_ROUNDS
+
+    m = model_of(5)
+    columns = Columns.build(m)
+    b = budget(60)
+    assert columns.add_rosters(columns.rosters_of(first_solution(m).solution),
+                               lambda s: b.solver(s, workers=1), b.charge)
+    columns.generate(lambda: 20.0 - columns.rounds, lambda s: b.solver(s, workers=1), b.charge, workers=2)
+    assert columns.abandoned and columns.rounds == PILOT_ROUNDS and not columns.converged
+
+
+@requires_set("curtois")
+def test_roster_strategy_with_columns_is_deterministic_on_one_worker():
+    """One worker, fixed seed: the same schedule twice (column generation runs on CP-SAT's
+    deterministic clock like the rest), valid, and its bound is the column generation bound."""
+    from optimizer.solve.solver import solve
+    from optimizer.validate import validate
+
+    inst = curtois.load(benchmarks_dir() / "curtois" / "instances" / "Instance5.txt")
+    settings = inst.solver.model_copy(update={"time_limit_s": 8, "workers": 1, "seed": 3, "strategy": "roster"})
+    first, second = solve(inst, settings), solve(inst, settings)
+    assert first.objective == second.objective
+    assert first.assignments == second.assignments
+    assert first.best_bound == 1141
+    assert validate(inst, first).ok

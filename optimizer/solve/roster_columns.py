@@ -42,6 +42,12 @@ PRICE_SCALE = 100_000
 allows for that rounding."""
 PRICE_MAX_S = 1.0
 """Time limit of one agent's pricing solve."""
+ROUNDS_EXPECTED = 40
+"""Rounds that generation typically needs: from the one model's first schedule, Curtois Instance4-11
+converged in 18 to 53 rounds (Instance4 39, 5 30, 6 33, 7 50, 9 33, 10 24, 11 18; Instance8 was
+still adding columns after 53)."""
+PILOT_ROUNDS = 3
+"""Rounds after which generation gives up when ROUNDS_EXPECTED rounds at that pace would not fit."""
 
 Roster = tuple[tuple[int, int], ...]
 """(day, option index within that day's options) of each shift of one agent's roster, sorted."""
@@ -77,7 +83,11 @@ class Columns:
     columns: dict[str, list[tuple[int, Roster]]] = field(default_factory=dict)
     bound: int | None = None
     converged: bool = False
+    abandoned: bool = False
+    """Given up after PILOT_ROUNDS: convergence would not fit in the time."""
     rounds: int = 0
+    rounded: dict[str, Roster] = field(default_factory=dict)
+    """Each agent's column of the largest weight in the last relaxation."""
 
     @classmethod
     def build(cls, m: ScheduleModel) -> Columns:
@@ -125,9 +135,17 @@ class Columns:
 
     def generate(self, remaining: Callable[[], float], solver_for: Callable[[float], cp_model.CpSolver],
                  charge: Callable[[cp_model.CpSolver], None], workers: int) -> None:
-        """Rounds of master relaxation and pricing until no roster prices out or time runs out."""
+        """Rounds of master relaxation and pricing until no roster prices out or time runs out, or
+        until PILOT_ROUNDS show that ROUNDS_EXPECTED rounds would not fit (then `abandoned`:
+        Curtois Instance12, 60 agents and 10 shift types, takes about 1.1 s a round on 2 workers and
+        its relaxation is still far from converged when half of 60 s is spent)."""
+        available = remaining()
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             while remaining() > 0.05 and not self.converged:
+                if self.rounds == PILOT_ROUNDS and \
+                        (available - remaining()) / PILOT_ROUNDS * ROUNDS_EXPECTED > available:
+                    self.abandoned = True
+                    break
                 self.rounds += 1
                 value, duals, convexity = self._relaxation()
                 prices = {key: round(PRICE_SCALE * dual) for key, dual in duals.items()}
@@ -174,11 +192,28 @@ class Columns:
             terms += [under_weight * under, over_weight * over]
         model.minimize(sum(terms))
         status = solver.solve(model)
+        logger.info("columns: integer master %s, %s (bound %s) in %.1f s", solver.status_name(status),
+                    solver.objective_value if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else "-",
+                    solver.best_objective_bound, solver.wall_time)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         return {agent_id: next(roster for literal, (_, roster) in zip(literals, self.columns[agent_id], strict=True)
                                if solver.value(literal))
                 for agent_id, literals in chosen.items()}
+
+    def cost(self, rosters: dict[str, Roster]) -> int:
+        """The objective of one roster per agent (each among the columns): own costs plus cover."""
+        total = sum(next(cost for cost, r in self.columns[agent_id] if r == roster)
+                    for agent_id, roster in rosters.items())
+        counts: dict[tuple[int, str], int] = {}
+        for agent_id, roster in rosters.items():
+            row_of = {cell: key for cell, _, key in self.pricing[agent_id].options}
+            for cell in roster:
+                counts[row_of[cell]] = counts.get(row_of[cell], 0) + 1
+        for key, required, under_weight, over_weight in self.rows:
+            n = counts.get(key, 0)
+            total += under_weight * max(0, required - n) + over_weight * max(0, n - required)
+        return total
 
     def _row_keys(self) -> list[tuple[int, str]]:
         return [key for key, *_ in self.rows]
@@ -211,6 +246,9 @@ class Columns:
         lp.Minimize(sum(objective))
         if lp.Solve() != pywraplp.Solver.OPTIMAL:
             raise RuntimeError("the master relaxation has no optimum")  # every agent has a column: it has
+        self.rounded = {agent_id: self.columns[agent_id][max(range(len(variables)),
+                                                             key=lambda k: variables[k].solution_value())][1]
+                        for agent_id, variables in weights.items()}
         return (lp.Objective().Value(), {key: row.dual_value() for key, row in zip(self._row_keys(), cover, strict=True)},
                 {agent_id: row.dual_value() for agent_id, row in convexity.items()})
 
