@@ -141,7 +141,7 @@ class Columns:
         its relaxation is still far from converged when half of 60 s is spent)."""
         available = remaining()
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            while remaining() > 0.05 and not self.converged:
+            while remaining() > 0.05:
                 if self.rounds == PILOT_ROUNDS and \
                         (available - remaining()) / PILOT_ROUNDS * ROUNDS_EXPECTED > available:
                     self.abandoned = True
@@ -152,14 +152,19 @@ class Columns:
                 agent_ids = list(self.pricing)
                 solvers = [solver_for(min(PRICE_MAX_S, remaining())) for _ in agent_ids]
                 results = list(pool.map(self._price, agent_ids, solvers, [prices] * len(agent_ids)))
-                added, lagrangian, exact = 0, value, True
+                # Lagrangian bound at these prices: sum(price * required) + each agent's least cost
+                # at them; valid when each price lies within [-over weight, under weight].
+                lagrangian = sum(duals[key] * required for key, required, _, _ in self.rows)
+                exact = all(-over - 1e-6 <= duals[key] <= under + 1e-6 for key, _, under, over in self.rows)
+                added, optimal = 0, True
                 for agent_id, solver, result in zip(agent_ids, solvers, results, strict=True):
                     charge(solver)
                     if result is None:
                         exact = False
                         continue
                     least, cost, roster = result
-                    lagrangian += min(0.0, least / PRICE_SCALE - convexity[agent_id])
+                    optimal = optimal and solver.response_proto.status == cp_model.OPTIMAL
+                    lagrangian += least / PRICE_SCALE
                     reduced = solver.objective_value / PRICE_SCALE - convexity[agent_id]
                     if reduced < -1e-6 and all(r != roster for _, r in self.columns[agent_id]):
                         self.columns[agent_id].append((cost, roster))
@@ -168,9 +173,11 @@ class Columns:
                     slack = 0.5 / PRICE_SCALE * self.m.instance.horizon.days * len(agent_ids) + 1e-4
                     bound = math.ceil(lagrangian - slack)
                     self.bound = bound if self.bound is None else max(self.bound, bound)
-                self.converged = exact and added == 0
-                logger.debug("columns: round %d, relaxation %.2f, bound %s, %d added", self.rounds, value,
-                             self.bound, added)
+                logger.debug("columns: round %d, relaxation %.2f, bound %s, %d added%s", self.rounds, value,
+                             self.bound, added, "" if optimal else " (some pricing not proven optimal)")
+                if added == 0:  # the same relaxation again would price the same rosters
+                    self.converged = exact and optimal
+                    break
 
     def integer_master(self, hint: dict[str, Roster], solver: cp_model.CpSolver) -> dict[str, Roster] | None:
         """One roster per agent among the columns, cheapest in total; None without a solution."""
@@ -234,7 +241,9 @@ class Columns:
         """The master's linear relaxation (GLOP): its value, the dual of each cover row and of each
         agent's convexity row."""
         lp = pywraplp.Solver.CreateSolver("GLOP")
-        weights = {agent_id: [lp.NumVar(0, 1, "") for _ in cols] for agent_id, cols in self.columns.items()}
+        # No upper bound of 1 (the convexity row implies it): a weight at a bound would carry a dual
+        # of its own, and the reduced costs below would not see it.
+        weights = {agent_id: [lp.NumVar(0, lp.infinity(), "") for _ in cols] for agent_id, cols in self.columns.items()}
         convexity = {agent_id: lp.Add(sum(variables) == 1) for agent_id, variables in weights.items()}
         objective = [cost * variable for agent_id, variables in weights.items()
                      for variable, (cost, _) in zip(variables, self.columns[agent_id], strict=True) if cost]
