@@ -160,7 +160,8 @@ def improve_in_model(
                                            solutions=iteration, improved=True,
                                            message=f"{step.kind.name} neighbourhood"))
                 step.kind.adapt(status == cp_model.OPTIMAL)
-                step.kind.record(gain, step.seconds)
+                # On one worker the choice of kinds must not depend on the wall clock (determinism).
+                step.kind.record(gain, solver.deterministic_time if budget.deterministic else step.seconds)
                 logger.debug("roster lns: %s %d cells, %s, %.2f s, objective %.0f", step.kind.name, step.cells,
                              solver.status_name(status), step.seconds, incumbent.objective)
                 if running():
