@@ -422,8 +422,9 @@ class SolverSettings(_Strict):
         default="auto",
         description="'monolithic' solves one CP-SAT model; 'lns' builds a schedule agent batch by "
         "agent batch, then improves it by large-neighbourhood search; 'hybrid' gives one model half "
-        "the time, then continues by LNS; 'roster' gives one model a twentieth of the time, then re-solves "
-        "neighbourhoods of that model (rostering without interval demand); 'auto' picks by size and "
+        "the time, then continues by LNS; 'roster' gives one model a twentieth of the time, then (with cover "
+        "per shift type and day) column generation over whole rosters, then re-solves neighbourhoods of "
+        "that model (rostering without interval demand); 'auto' picks by size and "
         "kind of demand.",
     )
     parameters: dict[str, Any] = Field(
