@@ -47,7 +47,10 @@ ROUNDS_EXPECTED = 40
 converged in 18 to 53 rounds (Instance4 39, 5 30, 6 33, 7 50, 9 33, 10 24, 11 18; Instance8 was
 still adding columns after 53)."""
 PILOT_ROUNDS = 3
-"""Rounds after which generation gives up when ROUNDS_EXPECTED rounds at that pace would not fit."""
+PILOT_ROUNDS_MAX = 10
+"""From PILOT_ROUNDS to PILOT_ROUNDS_MAX rounds, generation gives up when ROUNDS_EXPECTED rounds at
+the pace so far would not fit (the first rounds can be fast: Instance12 passed 3 rounds, then took
+about 1.1 s a round)."""
 
 Roster = tuple[tuple[int, int], ...]
 """(day, option index within that day's options) of each shift of one agent's roster, sorted."""
@@ -136,14 +139,14 @@ class Columns:
     def generate(self, remaining: Callable[[], float], solver_for: Callable[[float], cp_model.CpSolver],
                  charge: Callable[[cp_model.CpSolver], None], workers: int) -> None:
         """Rounds of master relaxation and pricing until no roster prices out or time runs out, or
-        until PILOT_ROUNDS show that ROUNDS_EXPECTED rounds would not fit (then `abandoned`:
+        until the pilot rounds show that ROUNDS_EXPECTED rounds would not fit (then `abandoned`:
         Curtois Instance12, 60 agents and 10 shift types, takes about 1.1 s a round on 2 workers and
         its relaxation is still far from converged when half of 60 s is spent)."""
         available = remaining()
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             while remaining() > 0.05:
-                if self.rounds == PILOT_ROUNDS and \
-                        (available - remaining()) / PILOT_ROUNDS * ROUNDS_EXPECTED > available:
+                if PILOT_ROUNDS <= self.rounds <= PILOT_ROUNDS_MAX and \
+                        (available - remaining()) / self.rounds * ROUNDS_EXPECTED > available:
                     self.abandoned = True
                     break
                 self.rounds += 1

@@ -338,7 +338,7 @@ def _solve_roster(
             budget, emit, stats, bound)
         solver = best.solver
         if bound is not None and best.objective <= bound + 1e-6:
-            status = cp_model.OPTIMAL  # the column generation bound proves it
+            status = cp_model.OPTIMAL  # the bound (column generation's) proves it
     elif status != cp_model.OPTIMAL:  # no solution yet: the one model keeps the rest of the time
         solver, status = _search(m, first, budget, emit, stats, budget.remaining(), first_search=False)
         if status == cp_model.INFEASIBLE:
