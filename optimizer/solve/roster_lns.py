@@ -16,9 +16,10 @@ gained the most per second lately is chosen, except for a share of random choice
 
 When the objective allows it, column generation over whole rosters (optimizer.solve.roster_columns)
 runs first: it proves a lower bound and recombines rosters into a schedule that no neighbourhood
-reaches, from which the neighbourhoods go on. Measured at 60 s, 2 workers, seed 1, against the neighbourhoods
-alone (their own runs spread by several %): Curtois Instance4 1,718 -> 1,716 proven optimal in 6 s,
-Instance5 1,238 -> 1,145, Instance8 1,565 -> 1,306 (best-known 1,300), Instance11 3,446 -> 3,444.
+reaches, from which the neighbourhoods go on. Measured at 60 s, 2 workers, seed 1 (benchmark runs of
+2026-11-26; both searches spread by several % from run to run): Curtois Instance4 1,718 -> 1,716 and
+Instance11 3,547 -> 3,443, both proven optimal; Instance5 1,149-1,238 -> 1,143-1,145; Instance8
+1,468-1,565 -> 1,306-1,438; Instance9 443 -> 451-462 (its relaxation is weak, and the time goes to it).
 """
 
 from __future__ import annotations
