@@ -85,6 +85,7 @@ def test_separable_only_without_terms_over_all_agents():
     assert not separable(base.model_copy(update={"weights": Weights(**{**free, "fairness": 1})}))
     assert not separable(base.model_copy(update={"weights": Weights(**{**free, "shift_patterns": 1})}))
     assert not separable(base.model_copy(update={"shift_demand": []}))
+    assert not separable(base.model_copy(update={"shift_demand": rows + rows}))  # one cover row per (date, template)
     with_interval_demand = tiny_instance(templates=[template("D", breaks=[])], shift_demand=rows, weights=free,
                                          demand={"voice": [0] * 8 + [1] * 8})
     assert not separable(with_interval_demand)

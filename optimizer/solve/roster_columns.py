@@ -59,10 +59,12 @@ Roster = tuple[tuple[int, int], ...]
 def separable(instance: Instance) -> bool:
     """Whether the objective is a sum of per-agent costs plus the cover per shift type and day:
     no interval demand (its coverage couples agents per interval), no fairness of hours and no
-    count of distinct shift patterns (both are terms over all agents)."""
+    count of distinct shift patterns (both are terms over all agents). The master keeps one cover
+    row per (date, template), so instances that repeat one are left to the neighbourhoods."""
     interval_demand = any(any(instance.required(row.skill)) for row in instance.demand)
-    return (bool(instance.shift_demand) and not interval_demand and instance.weights.fairness == 0
-            and instance.weights.shift_patterns == 0)
+    keys = [(row.date, row.template) for row in instance.shift_demand]
+    return (bool(keys) and len(set(keys)) == len(keys) and not interval_demand
+            and instance.weights.fairness == 0 and instance.weights.shift_patterns == 0)
 
 
 @dataclass
@@ -87,7 +89,7 @@ class Columns:
     bound: int | None = None
     converged: bool = False
     abandoned: bool = False
-    """Given up after PILOT_ROUNDS: convergence would not fit in the time."""
+    """Given up during the pilot rounds: convergence would not fit in the time."""
     rounds: int = 0
     rounded: dict[str, Roster] = field(default_factory=dict)
     """Each agent's column of the largest weight in the last relaxation."""

@@ -194,7 +194,11 @@ def _generate(m: ScheduleModel, incumbent: Incumbent, budget: Budget) -> _Genera
         uncharged = sum(s.deterministic_time for s in solvers) if budget.deterministic else 0.0
         return budget.remaining() - uncharged
 
-    columns = Columns.build(m)
+    try:
+        columns = Columns.build(m)
+    except ValueError as error:  # an agent's own model differs from its part of the full model
+        logger.warning("roster columns: skipped, %s", error)
+        return _Generated(None, None, solvers)
     hint = columns.rosters_of(incumbent.solution)
     if not columns.add_rosters(hint, solver_for, solvers.append):
         logger.warning("roster columns: the incumbent breaks an agent's own model; skipped")
