@@ -37,7 +37,7 @@ from optimizer.domain.instance import Instance
 from optimizer.domain.schedule import SolveStats
 from optimizer.model.builder import ScheduleModel
 from optimizer.solve.progress import ProgressCallback, ProgressEvent
-from optimizer.solve.roster_columns import Columns, Roster, separable
+from optimizer.solve.roster_columns import Columns, Roster, fixed_copy, separable
 
 if TYPE_CHECKING:
     from optimizer.solve.solver import Budget
@@ -171,65 +171,43 @@ def improve_in_model(
     return incumbent, bound
 
 
-@dataclass
-class _Generated:
-    """What column generation and the integer master found, and the solvers to charge."""
-
-    columns: Columns | None
-    rosters: dict[str, Roster] | None
-    solvers: list[cp_model.CpSolver]
-
-
-def _generate(m: ScheduleModel, incumbent: Incumbent, budget: Budget) -> _Generated:
+def _recombine(m: ScheduleModel, incumbent: Incumbent, budget: Budget, emit: ProgressCallback, stats: SolveStats,
+               bound: float | None) -> tuple[Incumbent, float | None]:
     """Column generation from the incumbent's rosters for at most COLUMNS_SHARE of the time left,
-    then the integer master over the columns, hinted with the incumbent's rosters."""
-    solvers: list[cp_model.CpSolver] = []  # solved, not yet charged
+    then the integer master over the columns (hinted with the incumbent's rosters, or the rounded
+    relaxation's when cheaper); the better schedule and the better bound."""
+    emit(ProgressEvent(budget.elapsed(), "improve", objective=incumbent.objective, bound=bound,
+                       message="column generation over whole rosters"))
 
     def solver_for(limit_s: float) -> cp_model.CpSolver:
         return budget.solver(limit_s, workers=1, seed_offset=5000)
-
-    def left() -> float:
-        """The budget's time left, less what this generation has used (on CP-SAT's deterministic
-        clock, which only `Budget.charge` advances)."""
-        uncharged = sum(s.deterministic_time for s in solvers) if budget.deterministic else 0.0
-        return budget.remaining() - uncharged
 
     try:
         columns = Columns.build(m)
     except ValueError as error:  # an agent's own model differs from its part of the full model
         logger.warning("roster columns: skipped, %s", error)
-        return _Generated(None, None, solvers)
+        return incumbent, bound
     hint = columns.rosters_of(incumbent.solution)
-    if not columns.add_rosters(hint, solver_for, solvers.append):
+    if not columns.add_rosters(hint, solver_for, budget.charge):
         logger.warning("roster columns: the incumbent breaks an agent's own model; skipped")
-        return _Generated(None, None, solvers)
-    stop_at = left() * (1 - COLUMNS_SHARE)
-    columns.generate(lambda: left() - stop_at, solver_for, solvers.append, budget.settings.workers)
+        return incumbent, bound
+    stop_at = budget.remaining() * (1 - COLUMNS_SHARE)
+    columns.generate(lambda: budget.remaining() - stop_at, solver_for, budget.charge, budget.settings.workers)
     logger.info("roster columns: %d rounds, %s, bound %s, %d columns", columns.rounds,
                 "converged" if columns.converged else "abandoned" if columns.abandoned else "stopped", columns.bound,
                 sum(len(c) for c in columns.columns.values()))
-    if columns.abandoned or left() <= 0.05 or (
-            columns.bound is not None and incumbent.objective <= columns.bound + 1e-6):
-        return _Generated(columns, None, solvers)
+    if columns.bound is not None and (bound is None or columns.bound > bound):
+        bound = float(columns.bound)
+    if columns.abandoned or budget.remaining() <= 0.05 or (bound is not None and incumbent.objective <= bound + 1e-6):
+        return incumbent, bound
     logger.info("roster columns: incumbent %d, relaxation rounded %s", columns.cost(hint),
                 columns.cost(columns.rounded) if columns.rounded else "-")
     if columns.rounded and columns.cost(columns.rounded) < columns.cost(hint):
         hint = columns.rounded  # the relaxation's rosters, rounded: a better start for the master
-    solver = budget.solver(min(MASTER_MAX_S, MASTER_SHARE * left()))
+    solver = budget.solver(min(MASTER_MAX_S, MASTER_SHARE * budget.remaining()))
     rosters = columns.integer_master(hint, solver)
-    solvers.append(solver)
-    return _Generated(columns, rosters, solvers)
-
-
-def _adopt(m: ScheduleModel, generated: _Generated, incumbent: Incumbent, budget: Budget, emit: ProgressCallback,
-           stats: SolveStats, bound: float | None) -> tuple[Incumbent, float | None]:
-    """The better bound, and the recombined schedule when it beats the incumbent."""
-    for solver in generated.solvers:
-        budget.charge(solver)
-    columns = generated.columns
-    if columns is not None and columns.bound is not None and (bound is None or columns.bound > bound):
-        bound = float(columns.bound)
-    better = _schedule_of(m, generated.rosters, budget) if generated.rosters is not None else None
+    budget.charge(solver)
+    better = _schedule_of(m, rosters, budget) if rosters is not None else None
     if better is None or better.objective >= incumbent.objective - 1e-6:
         return incumbent, bound
     elapsed = budget.elapsed()
@@ -239,29 +217,14 @@ def _adopt(m: ScheduleModel, generated: _Generated, incumbent: Incumbent, budget
     return better, bound
 
 
-def _recombine(m: ScheduleModel, incumbent: Incumbent, budget: Budget, emit: ProgressCallback, stats: SolveStats,
-               bound: float | None) -> tuple[Incumbent, float | None]:
-    """Column generation and the integer master, then the better schedule and the better bound."""
-    emit(ProgressEvent(budget.elapsed(), "improve", objective=incumbent.objective, bound=bound,
-                       message="column generation over whole rosters"))
-    generated = _generate(m, incumbent, budget)
-    return _adopt(m, generated, incumbent, budget, emit, stats, bound)
-
-
 def _schedule_of(m: ScheduleModel, rosters: dict[str, Roster], budget: Budget) -> Incumbent | None:
     """The full model's solution with each agent's shifts fixed to `rosters`."""
-    model = m.model.clone()
-    proto = model.proto
-    for agent_id, agent_vars in m.agents.items():
-        works = set(rosters[agent_id])
-        for day, day_vars in agent_vars.days.items():
-            for k, x in enumerate(day_vars.x):
-                value = int((day, k) in works)
-                domain = proto.variables[x.index].domain
-                domain.clear()
-                domain.extend([value, value])
-    proto.solution_hint.vars.clear()
-    proto.solution_hint.values.clear()
+    model = fixed_copy(m.model, (
+        (x.index, int((day, k) in rosters[agent_id]))
+        for agent_id, agent_vars in m.agents.items()
+        for day, day_vars in agent_vars.days.items() for k, x in enumerate(day_vars.x)))
+    model.proto.solution_hint.vars.clear()  # the construction's hint, for other shifts
+    model.proto.solution_hint.values.clear()
     solver = budget.solver(min(STEP_MAX_S * 5, budget.remaining()), workers=1, seed_offset=5001)
     status = solver.solve(model)
     budget.charge(solver)
@@ -291,15 +254,9 @@ def _fixed_outside(model: cp_model.CpModel, cells: dict[Cell, list[int]], free: 
                    solution: list[int]) -> cp_model.CpModel:
     """A copy of `model` with the variables of every cell outside `free` fixed to `solution`,
     hinted with the whole of `solution`."""
-    copy = model.clone()
+    copy = fixed_copy(model, ((index, solution[index]) for cell, indices in cells.items() if cell not in free
+                              for index in indices))
     proto = copy.proto
-    for cell, indices in cells.items():
-        if cell in free:
-            continue
-        for index in indices:
-            domain = proto.variables[index].domain
-            domain.clear()
-            domain.extend([solution[index], solution[index]])
     proto.solution_hint.vars.clear()
     proto.solution_hint.values.clear()
     proto.solution_hint.vars.extend(range(len(solution)))
