@@ -37,7 +37,7 @@ from optimizer.domain.instance import Instance
 from optimizer.domain.schedule import SolveStats
 from optimizer.model.builder import ScheduleModel
 from optimizer.solve.progress import ProgressCallback, ProgressEvent
-from optimizer.solve.roster_columns import Columns, Roster, fixed_copy, separable
+from optimizer.solve.roster_columns import Columns, fixed_copy, separable
 
 if TYPE_CHECKING:
     from optimizer.solve.solver import Budget
@@ -51,9 +51,10 @@ EXPLORE = 0.3
 
 COLUMNS_SHARE = 0.5
 """Column generation stops when it has used this share of the time left when it started."""
-MASTER_MAX_S = 10.0
-MASTER_SHARE = 0.25
-"""The integer master's time limit: this share of the time left after generation, at most MASTER_MAX_S."""
+RESTRICTED_MAX_S = 10.0
+RESTRICTED_SHARE = 0.25
+"""The restricted model's time limit (see `_recombine`): this share of the time left after
+generation, at most RESTRICTED_MAX_S."""
 
 Cell = tuple[str, int]
 """(agent id, day)."""
@@ -174,8 +175,8 @@ def improve_in_model(
 def _recombine(m: ScheduleModel, incumbent: Incumbent, budget: Budget, emit: ProgressCallback, stats: SolveStats,
                bound: float | None) -> tuple[Incumbent, float | None]:
     """Column generation from the incumbent's rosters for at most COLUMNS_SHARE of the time left,
-    then the integer master over the columns (hinted with the incumbent's rosters, or the rounded
-    relaxation's when cheaper); the better schedule and the better bound."""
+    then the full model restricted to the shift options of the relaxation's rosters and the
+    incumbent's, hinted with the incumbent; the better schedule and the better bound."""
     emit(ProgressEvent(budget.elapsed(), "improve", objective=incumbent.objective, bound=bound,
                        message="column generation over whole rosters"))
 
@@ -187,8 +188,7 @@ def _recombine(m: ScheduleModel, incumbent: Incumbent, budget: Budget, emit: Pro
     except ValueError as error:  # an agent's own model differs from its part of the full model
         logger.warning("roster columns: skipped, %s", error)
         return incumbent, bound
-    hint = columns.rosters_of(incumbent.solution)
-    if not columns.add_rosters(hint, solver_for, budget.charge):
+    if not columns.add_rosters(columns.rosters_of(incumbent.solution), solver_for, budget.charge):
         logger.warning("roster columns: the incumbent breaks an agent's own model; skipped")
         return incumbent, bound
     stop_at = budget.remaining() * (1 - COLUMNS_SHARE)
@@ -200,39 +200,19 @@ def _recombine(m: ScheduleModel, incumbent: Incumbent, budget: Budget, emit: Pro
         bound = float(columns.bound)
     if columns.abandoned or budget.remaining() <= 0.05 or (bound is not None and incumbent.objective <= bound + 1e-6):
         return incumbent, bound
-    logger.info("roster columns: incumbent %d, relaxation rounded %s", columns.cost(hint),
-                columns.cost(columns.rounded) if columns.rounded else "-")
-    if columns.rounded and columns.cost(columns.rounded) < columns.cost(hint):
-        hint = columns.rounded  # the relaxation's rosters, rounded: a better start for the master
-    solver = budget.solver(min(MASTER_MAX_S, MASTER_SHARE * budget.remaining()))
-    rosters = columns.integer_master(hint, solver)
+    solver = budget.solver(min(RESTRICTED_MAX_S, RESTRICTED_SHARE * budget.remaining()), seed_offset=5001)
+    status = solver.solve(columns.restricted_model(incumbent.solution))
     budget.charge(solver)
-    better = _schedule_of(m, rosters, budget) if rosters is not None else None
-    if better is None or better.objective >= incumbent.objective - 1e-6:
+    logger.info("roster columns: restricted model %s, %s", solver.status_name(status),
+                solver.objective_value if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else "-")
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or solver.objective_value >= incumbent.objective - 1e-6:
         return incumbent, bound
+    better = Incumbent(list(solver.response_proto.solution), solver.objective_value, solver)
     elapsed = budget.elapsed()
     stats.progress.append([round(elapsed, 3), better.objective, bound if bound is not None else -1])
     emit(ProgressEvent(elapsed, "improve", objective=better.objective, bound=bound, improved=True,
                        message="rosters recombined"))
     return better, bound
-
-
-def _schedule_of(m: ScheduleModel, rosters: dict[str, Roster], budget: Budget) -> Incumbent | None:
-    """The full model's solution with each agent's shifts fixed to `rosters`."""
-    model = fixed_copy(m.model, (
-        (x.index, int((day, k) in rosters[agent_id]))
-        for agent_id, agent_vars in m.agents.items()
-        for day, day_vars in agent_vars.days.items() for k, x in enumerate(day_vars.x)))
-    model.proto.solution_hint.vars.clear()  # the construction's hint, for other shifts
-    model.proto.solution_hint.values.clear()
-    solver = budget.solver(min(STEP_MAX_S * 5, budget.remaining()), workers=1, seed_offset=5001)
-    status = solver.solve(model)
-    budget.charge(solver)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        logger.warning("roster columns: the recombined rosters do not complete to a schedule (%s)",
-                       solver.status_name(status))
-        return None
-    return Incumbent(list(solver.response_proto.solution), solver.objective_value, solver)
 
 
 @dataclass
