@@ -17,7 +17,7 @@ from optimizer.importers import curtois
 from optimizer.model.builder import ScheduleModel
 from optimizer.model.options import agent_options
 from optimizer.solve import roster_lns
-from optimizer.solve.roster_columns import Columns, separable
+from optimizer.solve.roster_columns import Columns, hint_all, separable
 from optimizer.solve.solver import Budget
 from optimizer.timegrid import TimeGrid
 
@@ -61,6 +61,39 @@ def test_bound_is_valid_and_meets_the_published_one(n, optimum, column_generatio
 
 
 @requires_set("curtois")
+def test_restricted_model_keeps_the_relaxation_support_and_the_incumbent():
+    """The restricted model frees exactly the shift options of the relaxation's rosters and of the
+    incumbent; the incumbent is one of its solutions, and its optimum lies between the bound and
+    the incumbent's objective."""
+    m = model_of(4)
+    start = first_solution(m)
+    columns = Columns.build(m)
+    b = budget(60)
+    assert columns.add_rosters(columns.rosters_of(start.solution), lambda s: b.solver(s, workers=1), b.charge)
+    columns.generate(b.remaining, lambda s: b.solver(s, workers=1), b.charge, workers=2)
+    assert columns.converged and columns.bound == 1716
+    incumbent = columns.rosters_of(start.solution)
+    model = hint_all(columns.restricted_model([incumbent]), start.solution)
+    for agent_id, agent_vars in m.agents.items():
+        kept = set(incumbent[agent_id]).union(*columns.support[agent_id])
+        for d, day_vars in agent_vars.days.items():
+            for k, x in enumerate(day_vars.x):
+                domain = list(model.proto.variables[x.index].domain)
+                assert (domain == [0, 0]) == ((d, k) not in kept), (agent_id, d, k)
+    assert any(len(rosters) > 1 for rosters in columns.support.values())  # the relaxation is fractional
+
+    replay = cp_model.CpSolver()
+    replay.parameters.fix_variables_to_their_hinted_value = True
+    assert replay.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    assert replay.objective_value == start.objective
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 2
+    solver.parameters.max_time_in_seconds = 20
+    assert solver.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    assert 1716 <= solver.objective_value < start.objective
+
+
+@requires_set("curtois")
 def test_recombination_escapes_and_proves_a_bound_on_instance5():
     """From the one model's first schedule, the recombined schedule is much better, the bound is the
     published column generation bound (1141; best known 1143), and the schedule's objective is the
@@ -68,7 +101,8 @@ def test_recombination_escapes_and_proves_a_bound_on_instance5():
     m = model_of(5)
     start = first_solution(m)
     b = budget(40)
-    better, bound = roster_lns._recombine(m, start, b, lambda event: None, SolveStats(), None)
+    better, bound, restricted = roster_lns._recombine(m, start, b, lambda event: None, SolveStats(), None)
+    assert restricted is not None
     assert bound == 1141
     assert better.objective < start.objective
     assert better.objective <= 1143 * 1.1

@@ -17,13 +17,13 @@ least priced cost is a valid lower bound (Lagrangian bound); when no column pric
 relaxation's value. Instance5 from the 1,238 schedule: the relaxation converges in 31 rounds (5 s)
 at 1,140.6 (bound 1,141, the published column generation bound).
 
-Then a schedule: the full model with each agent restricted to the shift options of its rosters in
-the relaxation's solution (and the incumbent's), so CP-SAT combines pieces of them. Choosing whole
-columns instead (the integer master: one roster per agent among the generated ones) does far worse,
-as the columns fit together fractionally: measured at 60 s, 2 workers, seed 1 on the same columns,
-Instance8 master 2,012-2,451 (CP-SAT, SCIP and CBC alike for 10 s) against 1,399 restricted (final
-1,412-1,427 -> 1,321), Instance9 1,189 -> 440 (final 446 -> 440), Instance10 6,165 -> 4,832 (final
-4,738 -> 4,639).
+Then schedules: the integer master picks one roster per agent among the generated ones (hinted with
+the incumbent's); the full model restricted to the shift options of each agent's rosters in the
+relaxation's solution, the incumbent's and the master's (`restricted_model`) combines pieces of
+them. Each finds what the other misses: the columns often fit together only fractionally (Instance8
+master 2,012-3,312 for 3-10 s, with CP-SAT, SCIP and CBC alike, the restricted model 1,399-1,801),
+while on Instance5 the master finds 1,143-1,144 from 1,238 and the restricted model alone stays at
+1,238 or finds 1,161.
 """
 
 from __future__ import annotations
@@ -185,19 +185,46 @@ class Columns:
                     self.converged = exact and optimal
                     break
 
-    def restricted_model(self, incumbent: list[int]) -> cp_model.CpModel:
-        """The full model with every shift option outside the agent's relaxation support and the
-        `incumbent` solution fixed to 0, hinted with the incumbent."""
-        keep = self.rosters_of(incumbent)
-        for agent_id, rosters in self.support.items():
-            keep[agent_id] = tuple(set(keep[agent_id]).union(*rosters))
+    def integer_master(self, hint: dict[str, Roster], solver: cp_model.CpSolver) -> dict[str, Roster] | None:
+        """One roster per agent among the columns, cheapest in total; None without a solution."""
+        model = cp_model.CpModel()
+        chosen = {agent_id: [model.new_bool_var(f"{agent_id}#{k}") for k in range(len(cols))]
+                  for agent_id, cols in self.columns.items()}
+        terms = []
+        for agent_id, literals in chosen.items():
+            model.add_exactly_one(literals)
+            for literal, (cost, roster) in zip(literals, self.columns[agent_id], strict=True):
+                model.add_hint(literal, roster == hint.get(agent_id))
+                if cost:
+                    terms.append(cost * literal)
+        for key, covering, (_, required, under_weight, over_weight) in zip(
+                self._row_keys(), self._covering(chosen), self.rows, strict=True):
+            under = model.new_int_var(0, required, f"under{key}")
+            over = model.new_int_var(0, len(covering), f"over{key}")
+            model.add(sum(covering) + under - over == required)
+            terms += [under_weight * under, over_weight * over]
+        model.minimize(sum(terms))
+        status = solver.solve(model)
+        logger.info("columns: integer master %s, %s (bound %s) in %.1f s", solver.status_name(status),
+                    solver.objective_value if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else "-",
+                    solver.best_objective_bound, solver.wall_time)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        return {agent_id: next(roster for literal, (_, roster) in zip(literals, self.columns[agent_id], strict=True)
+                               if solver.value(literal))
+                for agent_id, literals in chosen.items()}
+
+    def restricted_model(self, keep: Iterable[dict[str, Roster]]) -> cp_model.CpModel:
+        """The full model with every shift option fixed to 0 unless it is in one of the agent's
+        rosters of the last relaxation's support or of `keep` (e.g. the incumbent's); no hints."""
+        allowed = {agent_id: set().union(*rosters) for agent_id, rosters in self.support.items()}
+        for rosters in keep:
+            for agent_id, roster in rosters.items():
+                allowed.setdefault(agent_id, set()).update(roster)
         model = fixed_copy(self.m.model, (
             (x.index, 0) for agent_id, agent_vars in self.m.agents.items() for cell, x, _ in _cells(agent_vars)
-            if cell not in keep[agent_id]))
+            if cell not in allowed.get(agent_id, ())))
         model.clear_hints()
-        for index, value in enumerate(incumbent):
-            model.proto.solution_hint.vars.append(index)
-            model.proto.solution_hint.values.append(value)
         return model
 
     def _row_keys(self) -> list[tuple[int, str]]:
@@ -266,6 +293,16 @@ def fixed_copy(model: cp_model.CpModel, values: Iterable[tuple[int, int]]) -> cp
         domain.clear()
         domain.extend([value, value])
     return copy
+
+
+def hint_all(model: cp_model.CpModel, solution: list[int]) -> cp_model.CpModel:
+    """`model` (in place) hinted with every variable's value in `solution`."""
+    hint = model.proto.solution_hint
+    hint.vars.clear()
+    hint.values.clear()
+    hint.vars.extend(range(len(solution)))
+    hint.values.extend(solution)
+    return model
 
 
 def _cells(agent_vars: AgentVars) -> list[tuple[tuple[int, int], cp_model.IntVar, tuple[int, str]]]:

@@ -16,10 +16,12 @@ gained the most per second lately is chosen, except for a share of random choice
 
 When the objective allows it, column generation over whole rosters (optimizer.solve.roster_columns)
 runs first: it proves a lower bound and recombines rosters into a schedule that no neighbourhood
-reaches, from which the neighbourhoods go on. Measured at 60 s, 2 workers, seed 1 (benchmark runs of
-2026-11-26; both searches spread by several % from run to run): Curtois Instance4 1,718 -> 1,716 and
-Instance11 3,547 -> 3,443, both proven optimal; Instance5 1,149-1,238 -> 1,143-1,145; Instance8
-1,468-1,565 -> 1,306-1,438; Instance9 443 -> 451-462 (its relaxation is weak, and the time goes to it).
+reaches; the neighbourhoods go on from there, first inside the full model restricted to the shift
+options of the relaxation's rosters, then in the full model. Measured at 60 s, 2 workers, seed 1
+(benchmark runs of 2026-11-26; both searches spread by several % from run to run): Curtois
+Instance4 1,718 -> 1,716 and Instance11 3,547 -> 3,443, both proven optimal; Instance5 1,149-1,238
+-> 1,143-1,145; Instance8 1,468-1,565 -> 1,306-1,438; Instance9 443 -> 451-462 with the integer
+master alone, 443-444 with the restricted model (its relaxation is weak, 406 against 439).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from optimizer.domain.instance import Instance
 from optimizer.domain.schedule import SolveStats
 from optimizer.model.builder import ScheduleModel
 from optimizer.solve.progress import ProgressCallback, ProgressEvent
-from optimizer.solve.roster_columns import Columns, fixed_copy, separable
+from optimizer.solve.roster_columns import Columns, Roster, fixed_copy, hint_all, separable
 
 if TYPE_CHECKING:
     from optimizer.solve.solver import Budget
@@ -51,10 +53,18 @@ EXPLORE = 0.3
 
 COLUMNS_SHARE = 0.5
 """Column generation stops when it has used this share of the time left when it started."""
+MASTER_MAX_S = 5.0
+MASTER_SHARE = 0.125
+"""The integer master's time limit: this share of the time left after generation, at most MASTER_MAX_S."""
 RESTRICTED_MAX_S = 10.0
 RESTRICTED_SHARE = 0.25
-"""The restricted model's time limit (see `_recombine`): this share of the time left after
-generation, at most RESTRICTED_MAX_S."""
+"""The restricted model's time limit (see `_recombine`): this share of the time left then, at most
+RESTRICTED_MAX_S."""
+RESTRICTED_LNS_SHARE = 0.5
+"""After the recombination the neighbourhoods re-solve cells of the restricted model for this share
+of the time left, then of the full model. Measured at 60 s, 2 workers (one run per cell; Instance8
+spreads by 10% from seed to seed): Instance5 seeds 1 and 2 1,143 both ways, Instance9 443 -> 444,
+Instance10 4,638 -> 4,631, Instance11 3,447 -> 3,444, Instance8 1,309 and 1,520 -> 1,405 and 1,417."""
 
 Cell = tuple[str, int]
 """(agent id, day)."""
@@ -122,8 +132,10 @@ def improve_in_model(
         demand.append((day, row.required, row.under_weight, shifts.get((day, row.template), [])))
     parallel = max(1, budget.settings.workers)
     iteration = 0
+    restricted, restricted_until = None, 0.0
     if separable(instance) and budget.remaining() > 0.05:
-        incumbent, bound = _recombine(m, incumbent, budget, emit, stats, bound)
+        incumbent, bound, restricted = _recombine(m, incumbent, budget, emit, stats, bound)
+        restricted_until = budget.remaining() * (1 - RESTRICTED_LNS_SHARE)
 
     def submit(pool: ThreadPoolExecutor) -> Future[_Step]:
         nonlocal iteration
@@ -133,7 +145,8 @@ def improve_in_model(
                  for day, required, weight, xs in demand
                  if (n := sum(incumbent.solution[i] for _, i in xs)) < required]
         free = _neighbourhood(kind, agent_ids, days, rng, short)
-        model = _fixed_outside(m.model, cells, free, incumbent.solution)
+        base = restricted if restricted is not None and budget.remaining() > restricted_until else m.model
+        model = _fixed_outside(base, cells, free, incumbent.solution)
         solver = budget.solver(min(STEP_MAX_S, budget.remaining()), workers=1, seed_offset=2000 + iteration)
         solver.parameters.linearization_level = 2
         return pool.submit(_run, solver, model, kind, len(free))
@@ -173,10 +186,11 @@ def improve_in_model(
 
 
 def _recombine(m: ScheduleModel, incumbent: Incumbent, budget: Budget, emit: ProgressCallback, stats: SolveStats,
-               bound: float | None) -> tuple[Incumbent, float | None]:
-    """Column generation from the incumbent's rosters for at most COLUMNS_SHARE of the time left,
-    then the full model restricted to the shift options of the relaxation's rosters and the
-    incumbent's, hinted with the incumbent; the better schedule and the better bound."""
+               bound: float | None) -> tuple[Incumbent, float | None, cp_model.CpModel | None]:
+    """Column generation from the incumbent's rosters for at most COLUMNS_SHARE of the time left;
+    then the integer master, and the full model restricted to the relaxation's rosters, the
+    incumbent's and the master's, hinted with the better schedule of the two. Returns the best
+    schedule, the better bound and the restricted model (None when generation did not get there)."""
     emit(ProgressEvent(budget.elapsed(), "improve", objective=incumbent.objective, bound=bound,
                        message="column generation over whole rosters"))
 
@@ -187,10 +201,11 @@ def _recombine(m: ScheduleModel, incumbent: Incumbent, budget: Budget, emit: Pro
         columns = Columns.build(m)
     except ValueError as error:  # an agent's own model differs from its part of the full model
         logger.warning("roster columns: skipped, %s", error)
-        return incumbent, bound
-    if not columns.add_rosters(columns.rosters_of(incumbent.solution), solver_for, budget.charge):
+        return incumbent, bound, None
+    start = columns.rosters_of(incumbent.solution)
+    if not columns.add_rosters(start, solver_for, budget.charge):
         logger.warning("roster columns: the incumbent breaks an agent's own model; skipped")
-        return incumbent, bound
+        return incumbent, bound, None
     stop_at = budget.remaining() * (1 - COLUMNS_SHARE)
     columns.generate(lambda: budget.remaining() - stop_at, solver_for, budget.charge, budget.settings.workers)
     logger.info("roster columns: %d rounds, %s, bound %s, %d columns", columns.rounds,
@@ -199,20 +214,46 @@ def _recombine(m: ScheduleModel, incumbent: Incumbent, budget: Budget, emit: Pro
     if columns.bound is not None and (bound is None or columns.bound > bound):
         bound = float(columns.bound)
     if columns.abandoned or budget.remaining() <= 0.05 or (bound is not None and incumbent.objective <= bound + 1e-6):
-        return incumbent, bound
+        return incumbent, bound, None
+    best = incumbent
+    solver = budget.solver(min(MASTER_MAX_S, MASTER_SHARE * budget.remaining()))
+    master = columns.integer_master(start, solver)
+    budget.charge(solver)
+    if master is not None and (schedule := _schedule_of(m, master, budget)) is not None \
+            and schedule.objective < best.objective - 1e-6:
+        best = schedule
+    restricted = columns.restricted_model([start] if master is None else [start, master])
     solver = budget.solver(min(RESTRICTED_MAX_S, RESTRICTED_SHARE * budget.remaining()), seed_offset=5001)
-    status = solver.solve(columns.restricted_model(incumbent.solution))
+    status = solver.solve(hint_all(restricted, best.solution))
     budget.charge(solver)
     logger.info("roster columns: restricted model %s, %s", solver.status_name(status),
                 solver.objective_value if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else "-")
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or solver.objective_value >= incumbent.objective - 1e-6:
-        return incumbent, bound
-    better = Incumbent(list(solver.response_proto.solution), solver.objective_value, solver)
-    elapsed = budget.elapsed()
-    stats.progress.append([round(elapsed, 3), better.objective, bound if bound is not None else -1])
-    emit(ProgressEvent(elapsed, "improve", objective=better.objective, bound=bound, improved=True,
-                       message="rosters recombined"))
-    return better, bound
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.objective_value < best.objective - 1e-6:
+        best = Incumbent(list(solver.response_proto.solution), solver.objective_value, solver)
+    if best is not incumbent:
+        elapsed = budget.elapsed()
+        stats.progress.append([round(elapsed, 3), best.objective, bound if bound is not None else -1])
+        emit(ProgressEvent(elapsed, "improve", objective=best.objective, bound=bound, improved=True,
+                           message="rosters recombined"))
+    return best, bound, restricted
+
+
+def _schedule_of(m: ScheduleModel, rosters: dict[str, Roster], budget: Budget) -> Incumbent | None:
+    """The full model's solution with each agent's shifts fixed to `rosters`."""
+    model = fixed_copy(m.model, (
+        (x.index, int((day, k) in rosters[agent_id]))
+        for agent_id, agent_vars in m.agents.items()
+        for day, day_vars in agent_vars.days.items() for k, x in enumerate(day_vars.x)))
+    model.proto.solution_hint.vars.clear()  # the construction's hint, for other shifts
+    model.proto.solution_hint.values.clear()
+    solver = budget.solver(min(STEP_MAX_S * 5, budget.remaining()), workers=1, seed_offset=5001)
+    status = solver.solve(model)
+    budget.charge(solver)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        logger.warning("roster columns: the recombined rosters do not complete to a schedule (%s)",
+                       solver.status_name(status))
+        return None
+    return Incumbent(list(solver.response_proto.solution), solver.objective_value, solver)
 
 
 @dataclass
@@ -234,14 +275,8 @@ def _fixed_outside(model: cp_model.CpModel, cells: dict[Cell, list[int]], free: 
                    solution: list[int]) -> cp_model.CpModel:
     """A copy of `model` with the variables of every cell outside `free` fixed to `solution`,
     hinted with the whole of `solution`."""
-    copy = fixed_copy(model, ((index, solution[index]) for cell, indices in cells.items() if cell not in free
-                              for index in indices))
-    proto = copy.proto
-    proto.solution_hint.vars.clear()
-    proto.solution_hint.values.clear()
-    proto.solution_hint.vars.extend(range(len(solution)))
-    proto.solution_hint.values.extend(solution)
-    return copy
+    return hint_all(fixed_copy(model, ((index, solution[index]) for cell, indices in cells.items() if cell not in free
+                                       for index in indices)), solution)
 
 
 def _pick(kinds: list[Kind], rng: random.Random) -> Kind:
