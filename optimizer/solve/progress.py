@@ -41,8 +41,9 @@ class SolutionReporter(cp_model.CpSolverSolutionCallback):
     incumbent the search started from, if any) and than every earlier one are reported."""
 
     def __init__(self, emit: ProgressCallback | None, started: float, phase: str, offset: int = 0,
-                 best: float | None = None) -> None:
+                 best: float | None = None, stop_at: float | None = None) -> None:
         super().__init__()
+        self._stop_at = stop_at  # a proven lower bound: a solution that meets it ends the search
         self._emit = emit
         self._started = started
         self._phase = phase
@@ -57,6 +58,8 @@ class SolutionReporter(cp_model.CpSolverSolutionCallback):
         if self.first_solution_s is None:
             self.first_solution_s = elapsed
         objective = self.objective_value + self._offset
+        if self._stop_at is not None and objective <= self._stop_at + 1e-6:
+            self.stop_search()
         if self._best is not None and objective >= self._best:
             return  # CP-SAT's early solutions can be worse than the schedule it was hinted with
         self._best = objective
