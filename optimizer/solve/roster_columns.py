@@ -22,8 +22,10 @@ the incumbent's); the full model restricted to the shift options of each agent's
 relaxation's solution, the incumbent's and the master's (`restricted_model`) combines pieces of
 them. Each finds what the other misses: the columns often fit together only fractionally (Instance8
 master 2,012-3,312 for 3-10 s, with CP-SAT, SCIP and CBC alike, the restricted model 1,399-1,801),
-while on Instance5 the master finds 1,143-1,144 from 1,238 and the restricted model alone stays at
-1,238 or finds 1,161.
+while on Instance5 the master finds 1,143-1,148 from 1,238 and the restricted model alone stays at
+1,238 or finds 1,161. The master's own search is uneven: on Instance5 it proved 1,145 optimal in
+2.6 s in one run and stopped at 1,247 after 5 s in another (CBC proves 1,148 in 2.4 s on that run's
+columns, CP-SAT in 4.5 s).
 """
 
 from __future__ import annotations

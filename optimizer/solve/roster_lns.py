@@ -20,8 +20,9 @@ reaches; the neighbourhoods go on from there, first inside the full model restri
 options of the relaxation's rosters, then in the full model. Measured at 60 s, 2 workers, seed 1
 (benchmark runs of 2026-11-26; both searches spread by several % from run to run): Curtois
 Instance4 1,718 -> 1,716 and Instance11 3,547 -> 3,443, both proven optimal; Instance5 1,149-1,238
--> 1,143-1,145; Instance8 1,468-1,565 -> 1,306-1,438; Instance9 443 -> 451-462 with the integer
-master alone, 443-444 with the restricted model (its relaxation is weak, 406 against 439).
+-> 1,143-1,145 (but 1,233 in one run of 2026-11-27); Instance8 1,468-1,565 -> 1,306-1,438 (the
+restricted model: 1,309-1,520); Instance9 443 -> 451-462 with the integer master alone, 439-444 with
+the restricted model (its relaxation is weak, 406 against the optimum 439).
 """
 
 from __future__ import annotations
