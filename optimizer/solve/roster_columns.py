@@ -59,6 +59,11 @@ PILOT_ROUNDS_MAX = 10
 """From PILOT_ROUNDS to PILOT_ROUNDS_MAX rounds, generation gives up when ROUNDS_EXPECTED rounds at
 the pace so far would not fit (the first rounds can be fast: Instance12 passed 3 rounds, then took
 about 1.1 s a round)."""
+PILOT_SLACK = 1.5
+"""... would not fit in PILOT_SLACK times the time available: the pace of the first rounds varies by
+half from run to run. Measured (60 s, 2 workers, seed 1): Instance10, rounds 3-5 at about 1 s, gave
+up at a slack of 1 (4,746) and converged in 25 rounds at 1.5 (4,633); Instance12 (1.1 s a round,
+1.7 times the time) gives up either way (4,218 and 4,221)."""
 
 Roster = tuple[tuple[int, int], ...]
 """(day, option index within that day's options) of each shift of one agent's roster, sorted."""
@@ -151,7 +156,7 @@ class Columns:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             while remaining() > 0.05:
                 if PILOT_ROUNDS <= self.rounds <= PILOT_ROUNDS_MAX and \
-                        (available - remaining()) / self.rounds * ROUNDS_EXPECTED > available:
+                        (available - remaining()) / self.rounds * ROUNDS_EXPECTED > PILOT_SLACK * available:
                     self.abandoned = True
                     break
                 self.rounds += 1
