@@ -196,24 +196,10 @@ def _recombine(m: ScheduleModel, incumbent: Incumbent, budget: Budget, emit: Pro
     schedule, the better bound and the restricted model (None when generation did not get there)."""
     emit(ProgressEvent(budget.elapsed(), "improve", objective=incumbent.objective, bound=bound,
                        message="column generation over whole rosters"))
-
-    def solver_for(limit_s: float) -> cp_model.CpSolver:
-        return budget.solver(limit_s, workers=1, seed_offset=5000)
-
-    try:
-        columns = Columns.build(m)
-    except ValueError as error:  # an agent's own model differs from its part of the full model
-        logger.warning("roster columns: skipped, %s", error)
+    columns = generated_columns(m, incumbent.solution, budget, COLUMNS_SHARE * budget.remaining())
+    if columns is None:
         return incumbent, bound, None
     start = columns.rosters_of(incumbent.solution)
-    if not columns.add_rosters(start, solver_for, budget.charge):
-        logger.warning("roster columns: the incumbent breaks an agent's own model; skipped")
-        return incumbent, bound, None
-    stop_at = budget.remaining() * (1 - COLUMNS_SHARE)
-    columns.generate(lambda: budget.remaining() - stop_at, solver_for, budget.charge, budget.settings.workers)
-    logger.info("roster columns: %d rounds, %s, bound %s, %d columns", columns.rounds,
-                "converged" if columns.converged else "abandoned" if columns.abandoned else "stopped", columns.bound,
-                sum(len(c) for c in columns.columns.values()))
     if columns.bound is not None and (bound is None or columns.bound > bound):
         bound = float(columns.bound)
     if columns.abandoned or budget.remaining() <= 0.05 or (bound is not None and incumbent.objective <= bound + 1e-6):
@@ -239,6 +225,30 @@ def _recombine(m: ScheduleModel, incumbent: Incumbent, budget: Budget, emit: Pro
         emit(ProgressEvent(elapsed, "improve", objective=best.objective, bound=bound, improved=True,
                            message="rosters recombined"))
     return best, bound, restricted
+
+
+def generated_columns(m: ScheduleModel, solution: list[int], budget: Budget, limit_s: float) -> Columns | None:
+    """Column generation over `m` from the rosters of `solution` (a schedule of `m`) for at most
+    `limit_s`; None when it cannot start (an agent's own model differs from its part of `m`, or the
+    schedule breaks one)."""
+    stop_at = budget.remaining() - limit_s
+
+    def solver_for(seconds: float) -> cp_model.CpSolver:
+        return budget.solver(seconds, workers=1, seed_offset=5000)
+
+    try:
+        columns = Columns.build(m)
+    except ValueError as error:
+        logger.warning("roster columns: skipped, %s", error)
+        return None
+    if not columns.add_rosters(columns.rosters_of(solution), solver_for, budget.charge):
+        logger.warning("roster columns: the schedule breaks an agent's own model; skipped")
+        return None
+    columns.generate(lambda: budget.remaining() - stop_at, solver_for, budget.charge, budget.settings.workers)
+    logger.info("roster columns: %d rounds, %s, bound %s, %d columns", columns.rounds,
+                "converged" if columns.converged else "abandoned" if columns.abandoned else "stopped", columns.bound,
+                sum(len(c) for c in columns.columns.values()))
+    return columns
 
 
 def _schedule_of(m: ScheduleModel, rosters: dict[str, Roster], budget: Budget) -> Incumbent | None:

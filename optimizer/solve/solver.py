@@ -28,7 +28,7 @@ from optimizer.model.plan import Allocation, Plan, repair_allocation
 from optimizer.service_level import attach_service_level
 from optimizer.solve import diff, explain, extract, lns, roster_lns, warm
 from optimizer.solve.progress import ProgressCallback, ProgressEvent, SolutionReporter, relative_gap
-from optimizer.solve.roster_columns import Columns, separable
+from optimizer.solve.roster_columns import separable
 from optimizer.timegrid import TimeGrid
 
 logger = logging.getLogger(__name__)
@@ -334,25 +334,11 @@ def _solve_monolithic(
 
 def _columns_bound(m: ScheduleModel, budget: Budget, limit_s: float) -> int | None:
     """The column generation bound of `m`, from the rosters of the schedule it is hinted with,
-    within `limit_s`; None when there is none (no exact round, or an agent's own model differs)."""
-    stop_at = budget.remaining() - limit_s
-    try:
-        columns = Columns.build(m)
-    except ValueError as error:
-        logger.warning("column generation bound: skipped, %s", error)
-        return None
+    within `limit_s`; None when there is none (no exact round, or generation could not start)."""
     hint = dict(zip(m.model.proto.solution_hint.vars, m.model.proto.solution_hint.values, strict=True))
-    solution = [hint.get(index, 0) for index in range(len(m.model.proto.variables))]
-
-    def solver_for(seconds: float) -> cp_model.CpSolver:
-        return budget.solver(seconds, workers=1, seed_offset=5000)
-
-    if not columns.add_rosters(columns.rosters_of(solution), solver_for, budget.charge):
-        return None
-    columns.generate(lambda: budget.remaining() - stop_at, solver_for, budget.charge, budget.settings.workers)
-    logger.info("column generation bound: %s after %d rounds%s", columns.bound, columns.rounds,
-                " (converged)" if columns.converged else "")
-    return columns.bound
+    columns = roster_lns.generated_columns(m, [hint.get(index, 0) for index in range(len(m.model.proto.variables))],
+                                           budget, limit_s)
+    return None if columns is None else columns.bound
 
 
 def _solve_roster(
