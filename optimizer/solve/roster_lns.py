@@ -10,7 +10,10 @@ incumbent, so each sub-search starts from the best schedule and only has to beat
 Neighbourhoods: a few agents over the whole horizon; every agent over a window of days; some
 agents over a window; every agent over a window around a cover shortfall ("short"); agents who
 could work a missing shift, over the whole horizon ("fill": with tight bounds on total minutes
-and sequences, moving one shift reshapes an agent's whole roster). Each kind keeps its own size,
+and sequences, moving one shift reshapes an agent's whole roster); an agent whose request (a shift
+asked for or a day off) the incumbent does not meet, with agents who could swap that day with them,
+over the whole horizon ("wish": on Curtois Instance9 the cover cost is the same in the optimum 439
+and in the 441-450 schedules the other kinds stall in; only requests differ). Each kind keeps its own size,
 grown when its sub-models are solved to optimality and shrunk when they time out; the kind that
 gained the most per second lately is chosen, except for a share of random choices.
 
@@ -131,6 +134,9 @@ def improve_in_model(
     }
     kinds = [Kind("agents", min(1.0, 3 / max(1, len(agent_ids)))), Kind("days", 3 / days),
              Kind("block", 0.5), Kind("short", 3 / days), Kind("fill", min(1.0, 3 / max(1, len(agent_ids))))]
+    requests = _requests(m)
+    if requests:
+        kinds.append(Kind("wish", min(1.0, 3 / max(1, len(agent_ids)))))
     shifts: dict[tuple[int, str], list[tuple[str, int]]] = {}  # (day, template) -> (agent, x index)
     for agent_id, agent_vars in m.agents.items():
         for day, day_vars in agent_vars.days.items():
@@ -154,7 +160,9 @@ def improve_in_model(
         short = [Short(weight * (required - n), day, [a for a, i in xs if not incumbent.solution[i]])
                  for day, required, weight, xs in demand
                  if (n := sum(incumbent.solution[i] for _, i in xs)) < required]
-        free = _neighbourhood(kind, agent_ids, days, rng, short)
+        unmet = [Short(r.weight, r.day, [a for a in agent_ids if a != r.agent_id and r.partner(a, incumbent.solution)],
+                       r.agent_id) for r in requests if not r.met(incumbent.solution)] if kind.name == "wish" else []
+        free = _neighbourhood(kind, agent_ids, days, rng, unmet if kind.name == "wish" else short)
         base = restricted if restricted is not None and budget.remaining() > restricted_until else m.model
         model = _fixed_outside(base, cells, free, incumbent.solution)
         solver = budget.solver(min(STEP_MAX_S, budget.remaining()), workers=1, seed_offset=2000 + iteration)
@@ -327,23 +335,71 @@ def _pick(kinds: list[Kind], rng: random.Random) -> Kind:
 
 @dataclass
 class Short:
-    """A cover shortfall of the incumbent: its cost and the agents who could work one more such shift."""
+    """A cover shortfall of the incumbent: its cost and the agents who could work one more such shift;
+    or an agent's unmet request (`wisher`) and the agents who could swap that day with them."""
 
     cost: int
     day: int
     takers: list[str]
+    wisher: str | None = None
+
+
+@dataclass
+class Request:
+    """An agent's wish about one day: to work one of `wanted` (its shift Booleans), or not to work
+    any of `unwanted`; `by_agent` holds every agent's Booleans that day for the same shifts."""
+
+    agent_id: str
+    day: int
+    weight: int
+    on: bool
+    by_agent: dict[str, list[int]]
+
+    def met(self, solution: list[int]) -> bool:
+        works = any(solution[i] for i in self.by_agent[self.agent_id])
+        return works if self.on else not works
+
+    def partner(self, agent_id: str, solution: list[int]) -> bool:
+        """Whether `agent_id` holds what the wisher wants (on) or could take what the wisher does not (off)."""
+        works = any(solution[i] for i in self.by_agent.get(agent_id, ()))
+        return works if self.on else not works and bool(self.by_agent.get(agent_id))
+
+
+def _requests(m: ScheduleModel) -> list[Request]:
+    """Every weighted day-off preference and shift request of the instance, on the model's Booleans."""
+    if m.instance.weights.preferences == 0:
+        return []
+    out = []
+    for agent_id, agent_vars in m.agents.items():
+        prefs = agent_vars.agent.preferences
+        wishes = [(d.date, None, False, d.weight) for d in prefs.days_off]
+        wishes += [(r.date, r.template, r.on, r.weight) for r in prefs.shift_requests]
+        for date, template_id, on, weight in wishes:
+            day = m.grid.day_of_date(date)
+            if not weight or not 0 <= day < m.instance.horizon.days:
+                continue
+            by_agent = {
+                other: [x.index for option, x in zip(day_vars.options, day_vars.x, strict=True)
+                        if template_id is None or option.template_id == template_id]
+                for other, other_vars in m.agents.items() if (day_vars := other_vars.days.get(day)) is not None}
+            by_agent.setdefault(agent_id, [])
+            out.append(Request(agent_id, day, weight * m.instance.weights.preferences, on, by_agent))
+    return out
 
 
 def _neighbourhood(kind: Kind, agent_ids: list[str], days: int, rng: random.Random,
                    short: list[Short]) -> set[Cell]:
     """The free cells of one step. Around a cover shortfall (picked by its cost): "short" frees every
     agent on a window of days, "fill" frees agents who could work the missing shift over the whole
-    horizon (moving a shift there reshapes their whole sequence of working days). Both fall back to
-    random choices when the cover is met."""
+    horizon (moving a shift there reshapes their whole sequence of working days). "wish" (given
+    unmet requests as `short`) frees the wishing agent and agents who could swap with them, over the
+    whole horizon. All fall back to random choices when there is nothing to aim at."""
     gap = rng.choices(short, weights=[s.cost for s in short])[0] if short else None
-    if kind.name == "fill":
+    if kind.name in ("fill", "wish"):
         size = max(1, round(kind.share * len(agent_ids)))
-        takers = rng.sample(gap.takers, min(size, len(gap.takers))) if gap is not None else []
+        takers = [gap.wisher] if gap is not None and gap.wisher is not None else []
+        if gap is not None:
+            takers += rng.sample(gap.takers, min(size - len(takers), len(gap.takers)))
         others = [a for a in agent_ids if a not in takers]
         chosen = takers + rng.sample(others, min(len(others), size - len(takers)))
         return {(agent_id, day) for agent_id in chosen for day in range(days)}
