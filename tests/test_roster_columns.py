@@ -140,16 +140,17 @@ def test_separable_only_without_terms_over_all_agents():
 
 @requires_set("curtois")
 def test_generation_gives_up_when_convergence_would_not_fit():
-    """At one second a round with 20 s available, 40 expected rounds would not fit: generation stops
-    after the pilot rounds instead of taking the time from the neighbourhoods."""
-    from optimizer.solve.roster_columns import PILOT_ROUNDS
+    """At PILOT_SLACK seconds a round with 20 s available, 40 expected rounds would not fit in
+    PILOT_SLACK times the time: generation stops after the pilot rounds instead of taking the time
+    from the neighbourhoods."""
+    from optimizer.solve.roster_columns import PILOT_ROUNDS, PILOT_SLACK
 
     m = model_of(5)
     columns = Columns.build(m)
     b = budget(60)
     assert columns.add_rosters(columns.rosters_of(first_solution(m).solution),
                                lambda s: b.solver(s, workers=1), b.charge)
-    columns.generate(lambda: 20.0 - columns.rounds, lambda s: b.solver(s, workers=1), b.charge, workers=2)
+    columns.generate(lambda: 20.0 - PILOT_SLACK * columns.rounds, lambda s: b.solver(s, workers=1), b.charge, workers=2)
     assert columns.abandoned and columns.rounds == PILOT_ROUNDS and not columns.converged
 
 
