@@ -13,9 +13,9 @@ could work a missing shift, over the whole horizon ("fill": with tight bounds on
 and sequences, moving one shift reshapes an agent's whole roster); an agent whose request (a shift
 asked for or a day off) the incumbent does not meet, with agents who could swap that day with them,
 over the whole horizon ("wish": on Curtois Instance9 the cover cost is the same in the optimum 439
-and in the 441-450 schedules the other kinds stall in; only requests differ). Each kind keeps its own size,
-grown when its sub-models are solved to optimality and shrunk when they time out; the kind that
-gained the most per second lately is chosen, except for a share of random choices.
+and in the 441-450 schedules the other kinds stall in; only requests differ). Each kind keeps its
+own size, grown when its sub-models are solved to optimality and shrunk when they time out; the
+kind that gained the most per second lately is chosen, except for a share of random choices.
 
 When the objective allows it, column generation over whole rosters (optimizer.solve.roster_columns)
 runs first: it proves a lower bound and recombines rosters into a schedule that no neighbourhood
@@ -346,8 +346,8 @@ class Short:
 
 @dataclass
 class Request:
-    """An agent's wish about one day: to work one of `wanted` (its shift Booleans), or not to work
-    any of `unwanted`; `by_agent` holds every agent's Booleans that day for the same shifts."""
+    """An agent's wish about one day: to work (`on`) or not to work one of the shifts it names (a
+    template, or any shift); `by_agent` holds every agent's Booleans of those shifts that day."""
 
     agent_id: str
     day: int
