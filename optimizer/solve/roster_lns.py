@@ -157,14 +157,16 @@ def improve_in_model(
         nonlocal iteration
         iteration += 1
         kind = _pick(kinds, rng)
-        short = [Short(weight * (required - n), day, [a for a, i in xs if not incumbent.solution[i]])
-                 for day, required, weight, xs in demand
-                 if (n := sum(incumbent.solution[i] for _, i in xs)) < required]
-        unmet = [Short(r.weight, r.day, [a for a in agent_ids if a != r.agent_id and r.partner(a, incumbent.solution)],
-                       r.agent_id) for r in requests if not r.met(incumbent.solution)] if kind.name == "wish" else []
-        free = _neighbourhood(kind, agent_ids, days, rng, unmet if kind.name == "wish" else short)
+        solution = incumbent.solution
+        if kind.name == "wish":  # unmet requests, with the agents who could swap that day with the wisher
+            aims = [Short(r.weight, r.day, [a for a in agent_ids if a != r.agent_id and r.partner(a, solution)],
+                          r.agent_id) for r in requests if not r.met(solution)]
+        else:  # cover shortfalls, with the agents free to work one more such shift
+            aims = [Short(weight * (required - n), day, [a for a, i in xs if not solution[i]])
+                    for day, required, weight, xs in demand if (n := sum(solution[i] for _, i in xs)) < required]
+        free = _neighbourhood(kind, agent_ids, days, rng, aims)
         base = restricted if restricted is not None and budget.remaining() > restricted_until else m.model
-        model = _fixed_outside(base, cells, free, incumbent.solution)
+        model = _fixed_outside(base, cells, free, solution)
         solver = budget.solver(min(STEP_MAX_S, budget.remaining()), workers=1, seed_offset=2000 + iteration)
         solver.parameters.linearization_level = 2
         return pool.submit(_run, solver, model, kind, len(free))
