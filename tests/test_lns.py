@@ -15,7 +15,7 @@ from optimizer.domain.instance import BreakRule, Skill, SolverSettings
 from optimizer.domain.schedule import SolveStats
 from optimizer.generate import PROFILES, generate_instance
 from optimizer.model.options import agent_options
-from optimizer.model.plan import CoverageCosts, split_groups
+from optimizer.model.plan import CoverageCosts, repair_allocation, split_groups
 from optimizer.solve import extract, lns
 from optimizer.solve.coverage_state import CoverageState
 from optimizer.solve.solver import Budget
@@ -189,3 +189,57 @@ def test_best_response_returns_the_exact_objective_of_its_schedule_and_never_a_w
                                                             lambda event: None, stats, None)
     assert objective <= start
     assert objective == extract.account(inst, new_plan, new_allocation).objective
+
+
+def test_neighbourhoods_run_one_per_worker_and_keep_only_what_improves_the_incumbent(monkeypatch) -> None:
+    """Two workers: two sub-solves at a time, each on one CP-SAT worker; whatever comes back from a
+    stale incumbent is priced against the current one, so the schedule returned is never worse than
+    the one given, its objective is what the steps recorded, and it passes the validator."""
+    import threading
+
+    from optimizer.solve.solver import build_result
+    from optimizer.validate import validate
+
+    inst = generate_instance(dataclasses.replace(PROFILES["multiskill-medium"], agents=12))
+    budget = Budget(SolverSettings(time_limit_s=6, workers=2, seed=3), time.perf_counter())
+    grid = TimeGrid(inst.horizon)
+    options = [agent_options(inst, a, grid) for a in inst.agents]
+    stats = SolveStats()
+    built = lns.construct(inst, options, budget, lambda event: None, stats)
+    assert not isinstance(built, str)
+    plan, allocation = built
+    start = extract.account(inst, plan, allocation).objective
+
+    lock, running, most, workers = threading.Lock(), [0], [0], []
+    original_solve, original_solver = lns._solve_submodel, budget.solver
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            return original_solve(*args, **kwargs)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    def solver(limit_s, **kwargs):  # type: ignore[no-untyped-def]
+        made = original_solver(limit_s, **kwargs)
+        workers.append(made.parameters.num_workers)
+        return made
+
+    monkeypatch.setattr(lns, "_solve_submodel", counted)
+    monkeypatch.setattr(budget, "solver", solver)
+    new_plan, new_allocation = lns.improve(inst, options, dict(plan), allocation, start, budget,
+                                           lambda event: None, stats, None)
+    assert most[0] == 2
+    assert set(workers) == {1}
+    # The allocation is the last kept step's split of the multi-skill groups, repaired where a later
+    # step moved their agents (as the solver does before it reports).
+    final = extract.account(inst, new_plan, repair_allocation(inst, new_plan, new_allocation)).objective
+    assert final <= start
+    assert [row[1] for row in stats.progress] == sorted((row[1] for row in stats.progress), reverse=True)
+    if stats.progress:
+        assert stats.progress[-1][1] == final
+    result = build_result(inst, new_plan, new_allocation, "feasible", None, budget, stats)
+    assert validate(inst, result).ok
