@@ -171,20 +171,25 @@ def test_short_day_draws_only_days_that_are_short() -> None:
     assert lns.short_day(tiny_instance(days=2), {}, rng) is None
 
 
-def test_best_response_returns_the_exact_objective_of_its_schedule_and_never_a_worse_one() -> None:
-    # A multi-skill week: whatever the sweeps keep (they check and undo), the objective they report
-    # is recomputed.
+def _constructed_week(time_limit_s: float, workers: int):  # type: ignore[no-untyped-def]
+    """A 12-agent multi-skill week, its budget and options, and the construction's schedule with its
+    objective."""
     inst = generate_instance(dataclasses.replace(PROFILES["multiskill-medium"], agents=12))
-    assert any(len(a.skills) > 1 for a in inst.agents)
-    settings = SolverSettings(time_limit_s=20, workers=1, seed=3)
-    budget = Budget(settings, time.perf_counter())
+    budget = Budget(SolverSettings(time_limit_s=time_limit_s, workers=workers, seed=3), time.perf_counter())
     grid = TimeGrid(inst.horizon)
     options = [agent_options(inst, a, grid) for a in inst.agents]
     stats = SolveStats()
     built = lns.construct(inst, options, budget, lambda event: None, stats)
     assert not isinstance(built, str)
     plan, allocation = built
-    start = extract.account(inst, plan, allocation).objective
+    return inst, budget, options, stats, plan, allocation, extract.account(inst, plan, allocation).objective
+
+
+def test_best_response_returns_the_exact_objective_of_its_schedule_and_never_a_worse_one() -> None:
+    # A multi-skill week: whatever the sweeps keep (they check and undo), the objective they report
+    # is recomputed.
+    inst, budget, options, stats, plan, allocation, start = _constructed_week(time_limit_s=20, workers=1)
+    assert any(len(a.skills) > 1 for a in inst.agents)
     new_plan, new_allocation, objective = lns.best_response(inst, options, dict(plan), start, budget,
                                                             lambda event: None, stats, None)
     assert objective <= start
@@ -200,15 +205,7 @@ def test_neighbourhoods_run_one_per_worker_and_keep_only_what_improves_the_incum
     from optimizer.solve.solver import build_result
     from optimizer.validate import validate
 
-    inst = generate_instance(dataclasses.replace(PROFILES["multiskill-medium"], agents=12))
-    budget = Budget(SolverSettings(time_limit_s=6, workers=2, seed=3), time.perf_counter())
-    grid = TimeGrid(inst.horizon)
-    options = [agent_options(inst, a, grid) for a in inst.agents]
-    stats = SolveStats()
-    built = lns.construct(inst, options, budget, lambda event: None, stats)
-    assert not isinstance(built, str)
-    plan, allocation = built
-    start = extract.account(inst, plan, allocation).objective
+    inst, budget, options, stats, plan, allocation, start = _constructed_week(time_limit_s=6, workers=2)
 
     lock, running, most, workers = threading.Lock(), [0], [0], []
     original_solve, original_solver = lns._solve_submodel, budget.solver
