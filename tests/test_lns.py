@@ -240,3 +240,44 @@ def test_neighbourhoods_run_one_per_worker_and_keep_only_what_improves_the_incum
         assert stats.progress[-1][1] == final
     result = build_result(inst, new_plan, new_allocation, "feasible", None, budget, stats)
     assert validate(inst, result).ok
+
+
+def test_construction_solves_one_batch_per_worker_and_schedules_every_agent(monkeypatch) -> None:
+    """Two workers and enough batches: two batches at a time, each against the demand left when it
+    was drawn; every agent gets a week and the schedule passes the validator. One worker: one batch
+    at a time."""
+    import threading
+
+    from optimizer.solve.solver import build_result
+    from optimizer.validate import validate
+
+    inst = generate_instance(dataclasses.replace(PROFILES["multiskill-medium"], agents=12))
+    grid = TimeGrid(inst.horizon)
+    options = [agent_options(inst, a, grid) for a in inst.agents]
+    monkeypatch.setattr(lns, "PARALLEL_BATCHES_FROM", 2)
+    lock, running, most = threading.Lock(), [0], [0]
+    original = lns._greedy_batch
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.05)  # let the other thread start its batch
+            return original(*args, **kwargs)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(lns, "_greedy_batch", counted)
+    for workers, expected in ((2, 2), (1, 1)):
+        most[0] = 0
+        budget = Budget(SolverSettings(time_limit_s=20, workers=workers, seed=3), time.perf_counter())
+        stats = SolveStats()
+        built = lns.construct(inst, options, budget, lambda event: None, stats)
+        assert not isinstance(built, str)
+        plan, allocation = built
+        assert most[0] == expected
+        assert set(plan) == {a.id for a in inst.agents}
+        result = build_result(inst, plan, allocation, "feasible", None, budget, stats)
+        assert validate(inst, result).ok

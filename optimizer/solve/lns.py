@@ -1,8 +1,9 @@
 """Construction and large-neighbourhood search for instances too large for one model.
 
-Construction: agents in batches; each batch is one CP-SAT model in which the agents of earlier
-batches are fixed and contribute their coverage. All hard rules are per agent, so the schedule is
-complete and feasible after the last batch.
+Construction: agents in batches of two; each batch is one small CP-SAT model of its agents' own
+rules, in which a worked interval earns what one more agent is worth given the earlier batches.
+All hard rules are per agent, so the schedule is complete and feasible after the last batch. On
+large instances as many batches are solved at once as there are workers.
 
 Improvement: repeatedly free a neighbourhood of agents (from one skill group, or from the groups
 serving the worst-covered skill, or at random), re-solve it with everyone else fixed and the
@@ -18,7 +19,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,7 @@ from optimizer.model.shifts import break_starts
 from optimizer.solve import extract
 from optimizer.solve.coverage_state import CoverageState
 from optimizer.solve.extract import agent_terms
+from optimizer.solve.parallel import add_build_time, one_per_worker
 from optimizer.solve.progress import ProgressCallback, ProgressEvent
 from optimizer.timegrid import TimeGrid
 
@@ -60,6 +62,11 @@ full-time agents of the generated instances: such a model solves in a second or 
 GREEDY_BATCH_AGENTS = 2
 GREEDY_FAMILIES = [f for f in HARD_FAMILIES if f is not shifts.add_breaks_inside_their_windows] + [
     cost.add_labor_cost, preferences.add_preferences, changes.add_change_penalties]
+PARALLEL_BATCHES_FROM = 40
+"""Construction solves several batches at once only from this many batches on: a batch in flight
+does not see the others, which costs little when each is a small share of the agents. Measured
+(2 workers, seed 1): multiskill-medium (75 batches) construction 8.5 s -> 5.2 s, its objective
+248,586 -> 259,252; demo-small (13 batches, 0.4 s either way) 40,657 -> 49,122."""
 LNS_STEP_MAX_S = 1.0
 DAY_NEIGHBOURHOOD_EVERY = 5
 """Every so many steps the neighbourhood kind with the lower recent gain rate is tried anyway.
@@ -290,7 +297,7 @@ def _solve_submodel(
     fixed_ids = [a.id for a in instance.agents if a.id in plan and a.id not in free_ids]
     fixed = FixedPart.of(instance, plan, fixed_ids, allocation, frozen)
     m = ScheduleModel(instance, free, fixed, frozen=frozen, families=HARD_FAMILIES if hard_only else None)
-    stats.build_time_s = round(stats.build_time_s + m.build_time_s, 3)
+    add_build_time(stats, m.build_time_s)
     stats.variables = max(stats.variables, m.num_variables)
     stats.constraints = max(stats.constraints, m.num_constraints)
     hint(m, plan, allocation)
@@ -381,7 +388,7 @@ def _greedy_batch(
     where they lose the least; a shift of a (day, template) with cover per shift type earns what
     one more such shift is worth."""
     m = ScheduleModel(instance, batch, families=GREEDY_FAMILIES, with_breaks=False)
-    stats.build_time_s = round(stats.build_time_s + m.build_time_s, 3)
+    add_build_time(stats, m.build_time_s)
     step = instance.horizon.interval_minutes
     templates = {t.id: t for t in instance.templates}
     move_break = change_weights_of(instance).move_break if instance.baseline is not None else 0
@@ -438,26 +445,29 @@ def construct(
     start: Plan | None = None,
 ) -> tuple[Plan, Allocation] | str:
     """Greedy: small batches of agents, each scheduled against the demand the earlier batches
-    left uncovered. Agents already in `start` (a warm start) keep their shifts."""
+    left uncovered. Agents already in `start` (a warm start) keep their shifts. With several
+    workers, as many batches are solved at once, each against the demand left when it was drawn
+    (so it does not see the batches still in flight)."""
     rng = random.Random(budget.settings.seed)
     plan: Plan = dict(start or {})
     order = [o for o in options if o.agent.id not in plan]
     rng.shuffle(order)
     batches = [order[i:i + GREEDY_BATCH_AGENTS] for i in range(0, len(order), GREEDY_BATCH_AGENTS)]
     state = CoverageState(instance, plan)
-    for i, batch in enumerate(batches):
-        if budget.cancelled:
-            return "unknown"
-        share = max(0.5, min(5.0, 0.3 * budget.remaining() / (len(batches) - i)))
-        status, sub_plan = _greedy_batch(instance, batch, state.marginal_values(), budget, share, i, stats,
-                                         state.shift_values())
-        for retry in range(2):  # a loaded machine can leave a batch without a schedule in its share
-            if sub_plan is not None or status == cp_model.INFEASIBLE or budget.cancelled:
-                break
-            share *= 4
-            logger.debug("construction batch %d: no schedule yet, retrying with %.1f s", i, share)
-            status, sub_plan = _greedy_batch(instance, batch, state.marginal_values(), budget, share,
-                                             i + 7919 * (retry + 1), stats, state.shift_values())
+    parallel = 1 if budget.deterministic or len(batches) < PARALLEL_BATCHES_FROM else max(1, budget.settings.workers)
+    drawn = done = 0
+
+    def submit(pool: ThreadPoolExecutor) -> Future[tuple[int, Plan | None]]:
+        nonlocal drawn
+        i, drawn = drawn, drawn + 1
+        share = max(0.5, min(5.0, 0.3 * budget.remaining() / (len(batches) - i) * parallel))
+        return pool.submit(_construct_batch, instance, batches[i], state.marginal_values(), state.shift_values(),
+                           budget, share, i, stats)
+
+    def running() -> bool:
+        return drawn < len(batches) and not budget.cancelled
+
+    for status, sub_plan in one_per_worker(parallel, submit, running):
         if status == cp_model.INFEASIBLE:
             return "infeasible"
         if sub_plan is None:
@@ -465,9 +475,35 @@ def construct(
         plan.update(sub_plan)
         for agent_id, agent_shifts in sub_plan.items():
             state.add(agent_id, agent_shifts, +1)
-        if (i + 1) % max(1, len(batches) // 10) == 0 or i + 1 == len(batches):
+        done += 1
+        if done % max(1, len(batches) // 10) == 0 or done == len(batches):
             emit(ProgressEvent(budget.elapsed(), "construct", message=f"{len(plan)}/{len(options)} agents"))
+    if done < len(batches):  # cancelled
+        return "unknown"
     return plan, repair_allocation(instance, plan, {})
+
+
+def _construct_batch(
+    instance: Instance,
+    batch: list[AgentOptions],
+    values: dict[tuple[str, ...], np.ndarray],
+    shift_values: dict[tuple[int, str], int],
+    budget: Budget,
+    share: float,
+    index: int,
+    stats: SolveStats,
+) -> tuple[int, Plan | None]:
+    """One construction batch, retried with more time when it finds nothing in its share (a
+    loaded machine can leave a batch without a schedule)."""
+    status, sub_plan = _greedy_batch(instance, batch, values, budget, share, index, stats, shift_values)
+    for retry in range(2):
+        if sub_plan is not None or status == cp_model.INFEASIBLE or budget.cancelled:
+            break
+        share *= 4
+        logger.debug("construction batch %d: no schedule yet, retrying with %.1f s", index, share)
+        status, sub_plan = _greedy_batch(instance, batch, values, budget, share, index + 7919 * (retry + 1), stats,
+                                         shift_values)
+    return status, sub_plan
 
 
 class Neighbourhood:
@@ -578,32 +614,25 @@ def improve(
     def running() -> bool:
         return budget.remaining() > reserve_s and len(options) > 1 and (bound is None or objective > bound + 1e-6)
 
-    with ThreadPoolExecutor(max_workers=parallel) as pool:
-        pending = {submit(pool) for _ in range(parallel)} if running() else set()
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                step = future.result()
-                gain = 0
-                if step.plan is not None and step.allocation is not None:
-                    # Against the incumbent of now: another step may have moved it since this one
-                    # started; every hard rule is per agent, so the combination is a schedule.
-                    candidate = {**plan, **step.plan}
-                    value = extract.account(instance, candidate,
-                                            repair_allocation(instance, candidate, step.allocation)).objective
-                    gain = max(0, objective - value)
-                    if value < objective:
-                        plan, allocation, objective = candidate, step.allocation, value
-                        elapsed = budget.elapsed()
-                        stats.progress.append([round(elapsed, 3), objective, bound if bound is not None else -1])
-                        emit(ProgressEvent(elapsed, "improve", objective=objective, bound=bound,
-                                           solutions=iteration + 1, improved=True))
-                step.nb.adapt(step.status)
-                step.nb.record(gain, time.perf_counter() - step.started)
-                logger.debug("lns %d: %s %d agents, %s, %.2f s, objective %d", iteration, step.nb.name, step.agents,
-                             getattr(step.status, "name", step.status), time.perf_counter() - step.started, objective)
-                if running():
-                    pending.add(submit(pool))
+    for step in one_per_worker(parallel, submit, running):
+        gain = 0
+        if step.plan is not None and step.allocation is not None:
+            # Against the incumbent of now: another step may have moved it since this one
+            # started; every hard rule is per agent, so the combination is a schedule.
+            candidate = {**plan, **step.plan}
+            value = extract.account(instance, candidate,
+                                    repair_allocation(instance, candidate, step.allocation)).objective
+            gain = max(0, objective - value)
+            if value < objective:
+                plan, allocation, objective = candidate, step.allocation, value
+                elapsed = budget.elapsed()
+                stats.progress.append([round(elapsed, 3), objective, bound if bound is not None else -1])
+                emit(ProgressEvent(elapsed, "improve", objective=objective, bound=bound,
+                                   solutions=iteration + 1, improved=True))
+        step.nb.adapt(step.status)
+        step.nb.record(gain, time.perf_counter() - step.started)
+        logger.debug("lns %d: %s %d agents, %s, %.2f s, objective %d", iteration, step.nb.name, step.agents,
+                     getattr(step.status, "name", step.status), time.perf_counter() - step.started, objective)
     stats.lns_iterations += iteration
     return plan, allocation
 

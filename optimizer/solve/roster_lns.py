@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -42,6 +42,7 @@ from ortools.sat.python import cp_model
 from optimizer.domain.instance import Instance
 from optimizer.domain.schedule import SolveStats
 from optimizer.model.builder import ScheduleModel
+from optimizer.solve.parallel import one_per_worker
 from optimizer.solve.progress import ProgressCallback, ProgressEvent
 from optimizer.solve.roster_columns import Columns, Roster, fixed_copy, hint_all, separable
 
@@ -174,33 +175,26 @@ def improve_in_model(
     def running() -> bool:
         return budget.remaining() > 0.05 and (bound is None or incumbent.objective > bound + 1e-6)
 
-    with ThreadPoolExecutor(max_workers=parallel) as pool:
-        pending = {submit(pool) for _ in range(parallel)} if running() else set()
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                step = future.result()
-                budget.charge(step.solver)
-                solver, status = step.solver, step.status
-                gain = 0.0
-                if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and \
-                        solver.objective_value <= incumbent.objective + 1e-6:
-                    gain = incumbent.objective - solver.objective_value
-                    incumbent = Incumbent(list(solver.response_proto.solution), solver.objective_value, solver)
-                    if gain > 0:
-                        elapsed = budget.elapsed()
-                        stats.progress.append([round(elapsed, 3), incumbent.objective,
-                                               bound if bound is not None else -1])
-                        emit(ProgressEvent(elapsed, "improve", objective=incumbent.objective, bound=bound,
-                                           solutions=iteration, improved=True,
-                                           message=f"{step.kind.name} neighbourhood"))
-                step.kind.adapt(status == cp_model.OPTIMAL)
-                # On one worker the choice of kinds must not depend on the wall clock (determinism).
-                step.kind.record(gain, solver.deterministic_time if budget.deterministic else step.seconds)
-                logger.debug("roster lns: %s %d cells, %s, %.2f s, objective %.0f", step.kind.name, step.cells,
-                             solver.status_name(status), step.seconds, incumbent.objective)
-                if running():
-                    pending.add(submit(pool))
+    for step in one_per_worker(parallel, submit, running):
+        budget.charge(step.solver)
+        solver, status = step.solver, step.status
+        gain = 0.0
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and \
+                solver.objective_value <= incumbent.objective + 1e-6:
+            gain = incumbent.objective - solver.objective_value
+            incumbent = Incumbent(list(solver.response_proto.solution), solver.objective_value, solver)
+            if gain > 0:
+                elapsed = budget.elapsed()
+                stats.progress.append([round(elapsed, 3), incumbent.objective,
+                                       bound if bound is not None else -1])
+                emit(ProgressEvent(elapsed, "improve", objective=incumbent.objective, bound=bound,
+                                   solutions=iteration, improved=True,
+                                   message=f"{step.kind.name} neighbourhood"))
+        step.kind.adapt(status == cp_model.OPTIMAL)
+        # On one worker the choice of kinds must not depend on the wall clock (determinism).
+        step.kind.record(gain, solver.deterministic_time if budget.deterministic else step.seconds)
+        logger.debug("roster lns: %s %d cells, %s, %.2f s, objective %.0f", step.kind.name, step.cells,
+                     solver.status_name(status), step.seconds, incumbent.objective)
     stats.lns_iterations += iteration
     return incumbent, bound
 

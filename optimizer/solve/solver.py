@@ -27,6 +27,7 @@ from optimizer.model.options import AgentOptions, agent_options
 from optimizer.model.plan import Allocation, Plan, repair_allocation
 from optimizer.service_level import attach_service_level
 from optimizer.solve import diff, explain, extract, lns, roster_lns, warm
+from optimizer.solve.parallel import add_build_time
 from optimizer.solve.progress import ProgressCallback, ProgressEvent, SolutionReporter, relative_gap
 from optimizer.solve.roster_columns import separable
 from optimizer.timegrid import TimeGrid
@@ -375,7 +376,7 @@ def _hinted_model(instance: Instance, options: list[AgentOptions], first: tuple[
                   budget: Budget, stats: SolveStats) -> ScheduleModel:
     """The one model over every agent, hinted with the construction's schedule."""
     m = ScheduleModel(instance, options)
-    stats.build_time_s = round(stats.build_time_s + m.build_time_s, 3)
+    add_build_time(stats, m.build_time_s)
     if first is not None:
         lns.hint(m, *first)
     stats.variables, stats.constraints = m.num_variables, m.num_constraints
