@@ -14,8 +14,9 @@ from factories import START, ShiftDemand, agent, hourly, template, tiny_instance
 from optimizer.domain.instance import BreakRule, Skill, SolverSettings
 from optimizer.domain.schedule import SolveStats
 from optimizer.generate import PROFILES, generate_instance
-from optimizer.model.options import agent_options
+from optimizer.model.options import ShiftOption, agent_options
 from optimizer.model.plan import CoverageCosts, repair_allocation, split_groups
+from optimizer.model.shifts import break_starts
 from optimizer.solve import extract, lns
 from optimizer.solve.coverage_state import CoverageState
 from optimizer.solve.solver import Budget
@@ -162,6 +163,46 @@ def test_an_unchanged_shift_moves_its_published_break_only_when_that_pays_for_th
     published, best = ((rule, 600),), ((rule, 630),)
     assert lns._cheaper_breaks(published, best, 20, prefix, 15, move_break=100) == (120, best)
     assert lns._cheaper_breaks(published, best, 20, prefix, 15, move_break=400) == (300, published)
+
+
+def _greedy_breaks_reference(option, template, values, step):  # type: ignore[no-untyped-def]
+    """Each break in turn at its cheapest allowed start after the previous one, leaving room for the
+    later ones; a window's loss summed interval by interval (nothing past the horizon)."""
+    def loss(start: int, duration: int) -> int:
+        return sum(values[t] for t in range(start // step, (start + duration) // step) if t < len(values))
+
+    rules = option.break_rules
+    allowed = [list(break_starts(option, k, step)) for k in range(len(rules))]
+    latest = [a[-1] for a in allowed]
+    for k in range(len(rules) - 2, -1, -1):
+        latest[k] = min(latest[k], latest[k + 1] - rules[k].duration_minutes - template.min_work_between_breaks_minutes)
+    lost, placed, earliest = 0, [], option.start
+    for k, rule in enumerate(rules):
+        start = min((p for p in allowed[k] if earliest <= p <= latest[k]), key=lambda p: loss(p, rule.duration_minutes))
+        lost += loss(start, rule.duration_minutes)
+        placed.append((rule, start))
+        earliest = start + rule.duration_minutes + template.min_work_between_breaks_minutes
+    return lost, tuple(placed)
+
+
+def test_best_breaks_places_each_break_where_it_loses_least_after_the_previous_one() -> None:
+    # Three breaks with work required between them, on a one-day horizon; the last shifts cross the
+    # horizon's end (their late breaks lose nothing there).
+    rules = (BreakRule(name="first", duration_minutes=15, earliest_offset_minutes=60, latest_offset_minutes=180),
+             BreakRule(name="lunch", duration_minutes=60, earliest_offset_minutes=180, latest_offset_minutes=330,
+                       min_work_after_minutes=60),
+             BreakRule(name="last", duration_minutes=15, earliest_offset_minutes=300, latest_offset_minutes=480,
+                       min_work_after_minutes=30))
+    tmpl = template(breaks=list(rules), min_work_between_breaks_minutes=90)
+    rng = random.Random(5)
+    for _ in range(20):
+        values = np.array([rng.randint(-40, 60) for _ in range(96)])
+        windows = lns.BreakWindows(values, 15)
+        for start in range(0, 1440, 75):
+            for length in (480, 540):
+                option = ShiftOption(day=0, template_id=tmpl.id, start=start, length=length, paid_minutes=length,
+                                     break_rules=rules)
+                assert lns.best_breaks(option, tmpl, windows) == _greedy_breaks_reference(option, tmpl, values, 15)
 
 
 def test_short_day_draws_only_days_that_are_short() -> None:

@@ -25,6 +25,12 @@ class ShiftOption:
     paid_minutes: int
     break_rules: tuple[BreakRule, ...]
 
+    def __hash__(self) -> int:
+        # Options are dictionary keys in every sub-model and best response; hashing the pydantic
+        # break rules each time was a tenth of a best-response sweep (equal options still compare
+        # every field).
+        return hash((self.day, self.template_id, self.start, self.length))
+
     @property
     def end(self) -> int:
         return self.start + self.length

@@ -27,7 +27,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from optimizer.domain.baseline import change_weights_of
-from optimizer.domain.instance import Instance, ShiftTemplate
+from optimizer.domain.instance import BreakRule, Instance, ShiftTemplate
 from optimizer.domain.schedule import SolveStats
 from optimizer.model import changes, cost, preferences, shifts
 from optimizer.model.builder import HARD_FAMILIES, ScheduleModel
@@ -311,28 +311,70 @@ def _solve_submodel(
     return status, extract.read_plan(m, solver), extract.read_allocation(m, solver)
 
 
-def best_breaks(option: ShiftOption, template: ShiftTemplate, prefix: list[int], step: int) -> tuple[int, tuple]:
+class BreakWindows:
+    """What a break of a given duration loses when it starts at each interval: the per-interval
+    values it covers, from prefix sums (past the horizon a break loses nothing)."""
+
+    def __init__(self, value: np.ndarray, step: int) -> None:
+        self.prefix: list[int] = [0, *np.cumsum(value).tolist()]
+        self.step = step
+        self._lost: dict[int, list[int]] = {}
+        self._shapes: dict[tuple[str, int], list[tuple[BreakRule, int, int, int]]] = {}
+
+    def window(self, start: int, duration: int) -> int:
+        horizon = len(self.prefix) - 1
+        return self.prefix[min((start + duration) // self.step, horizon)] - self.prefix[min(start // self.step, horizon)]
+
+    def lost(self, duration: int) -> list[int]:
+        """By start interval i (a start at i * step): the value a break of `duration` loses."""
+        if duration not in self._lost:
+            prefix = np.asarray(self.prefix)
+            horizon = len(prefix) - 1
+            starts = np.arange(horizon + 1)
+            self._lost[duration] = (prefix[np.minimum(starts + duration // self.step, horizon)] - prefix[starts]).tolist()
+        return self._lost[duration]
+
+    def shape(self, option: ShiftOption, template: ShiftTemplate) -> list[tuple[BreakRule, int, int, int]]:
+        """Per break of a shift of this template and length: the rule, its first and last allowed
+        start (minutes after the shift's start, leaving room for the breaks after it), and the
+        work required before the next break."""
+        key = (template.id, option.length)
+        if key not in self._shapes:
+            gap = template.min_work_between_breaks_minutes
+            allowed = [break_starts(option, k, self.step) for k in range(len(option.break_rules))]
+            latest = [r[-1] if r else -1 for r in allowed]
+            for k in range(len(allowed) - 2, -1, -1):
+                latest[k] = min(latest[k], latest[k + 1] - option.break_rules[k].duration_minutes - gap)
+            self._shapes[key] = [(rule, r.start - option.start, latest[k] - option.start, gap)
+                                 for k, (rule, r) in enumerate(zip(option.break_rules, allowed, strict=True))]
+        return self._shapes[key]
+
+
+def best_breaks(option: ShiftOption, template: ShiftTemplate, windows: BreakWindows) -> tuple[int, tuple]:
     """Break starts for an option that lose the least value (each break in order, at its best
-    position after the previous one), and the value lost. `prefix` holds prefix sums of the
-    per-interval values."""
-    horizon = len(prefix) - 1
+    position after the previous one), and the value lost. (Called for every shift option of every
+    construction batch and best response: the allowed offsets of a template and length are worked
+    out once per `windows`, and positions on the interval grid are looked up in `windows.lost`.)"""
+    step = windows.step
     lost, placed, earliest = 0, [], option.start
-
-    def window_value(start: int, duration: int) -> int:
-        a, b = min(start // step, horizon), min((start + duration) // step, horizon)
-        return prefix[b] - prefix[a]
-
-    rules = option.break_rules
-    gap = template.min_work_between_breaks_minutes
-    latest = [max(break_starts(option, k, step)) for k in range(len(rules))]
-    for k in range(len(rules) - 2, -1, -1):  # leave room for the breaks after this one
-        latest[k] = min(latest[k], latest[k + 1] - rules[k].duration_minutes - gap)
-    for k, rule in enumerate(rules):
-        candidates = [p for p in break_starts(option, k, step) if earliest <= p <= latest[k]]
-        start = min(candidates, key=lambda p: window_value(p, rule.duration_minutes))
-        lost += window_value(start, rule.duration_minutes)
+    for rule, first_offset, last_offset, gap in windows.shape(option, template):
+        duration = rule.duration_minutes
+        first, last = option.start + first_offset, option.start + last_offset
+        if earliest > first:
+            first += -(-(earliest - first) // step) * step
+        if first > last:
+            raise ValueError(f"no room for {rule.name} in {option}")
+        by_interval = windows.lost(duration)
+        if first % step == 0 and last // step < len(by_interval):
+            values = by_interval[first // step:last // step + 1]
+            value = min(values)
+            start = first + values.index(value) * step
+        else:  # off the grid or past the horizon
+            start = min(range(first, last + 1, step), key=lambda p: windows.window(p, duration))  # noqa: B023
+            value = windows.window(start, duration)
+        lost += value
         placed.append((rule, start))
-        earliest = start + rule.duration_minutes + gap
+        earliest = start + duration + gap
     return lost, tuple(placed)
 
 
@@ -395,14 +437,15 @@ def _greedy_batch(
     placements: dict[tuple[str, ShiftOption], tuple] = {}
     proxy = []
     for group, value in values.items():
-        prefix = [0, *np.cumsum(value).tolist()]
+        windows = BreakWindows(value, step)
+        prefix = windows.prefix
         for agent_vars in m.agents.values():
             if group_of(agent_vars.agent) != group:
                 continue
             for day_vars in agent_vars.days.values():
                 for option, x in zip(day_vars.options, day_vars.x, strict=True):
                     key = (agent_vars.agent.id, option)
-                    lost, placements[key] = best_breaks(option, templates[option.template_id], prefix, step)
+                    lost, placements[key] = best_breaks(option, templates[option.template_id], windows)
                     kept = published_breaks(instance, agent_vars.agent.id, option, step)
                     if kept is not None:  # re-optimization: an unchanged shift's breaks move if that pays
                         lost, placements[key] = _cheaper_breaks(kept, placements[key], lost, prefix, step,
