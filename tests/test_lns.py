@@ -322,3 +322,40 @@ def test_construction_solves_one_batch_per_worker_and_schedules_every_agent(monk
         assert set(plan) == {a.id for a in inst.agents}
         result = build_result(inst, plan, allocation, "feasible", None, budget, stats)
         assert validate(inst, result).ok
+
+
+def test_one_worker_neighbourhoods_do_not_depend_on_the_wall_clock(monkeypatch) -> None:
+    """One worker: a neighbourhood's gain rate (which picks the next kind) is measured on CP-SAT's
+    deterministic clock, so a machine that runs at another speed (here: a wall clock that jumps at
+    random) records the same rates, takes the same steps and returns the same schedule."""
+    inst, budget, options, stats, plan, allocation, start = _constructed_week(time_limit_s=2, workers=1)
+    monkeypatch.setattr(lns, "LNS_STEP_MAX_S", 0.2)  # several short steps
+    recorded: list[tuple[str, float, float]] = []
+    original_record = lns.Neighbourhood.record
+
+    def record(self, gain: float, seconds: float) -> None:  # type: ignore[no-untyped-def]
+        recorded.append((self.name, gain, seconds))
+        original_record(self, gain, seconds)
+
+    monkeypatch.setattr(lns.Neighbourhood, "record", record)
+
+    def run() -> tuple[dict, list[tuple[str, float, float]]]:
+        recorded.clear()
+        new_plan, _ = lns.improve(inst, options, dict(plan), allocation, start,
+                                  Budget(budget.settings, time.perf_counter()), lambda event: None, SolveStats(), None)
+        return new_plan, list(recorded)
+
+    steady = run()
+    rng = random.Random(1)
+
+    class JumpyClock:
+        now = 0.0
+
+        @classmethod
+        def perf_counter(cls) -> float:
+            cls.now += rng.choice((0.001, 5.0))
+            return cls.now
+
+    monkeypatch.setattr(lns, "time", JumpyClock)
+    assert len(steady[1]) >= 4
+    assert run() == steady

@@ -584,7 +584,9 @@ class _Step:
     status: int
     plan: Plan | None
     allocation: Allocation | None
-    started: float
+    seconds: float
+    """Wall-clock seconds, or on one worker CP-SAT's deterministic time (the neighbourhoods' gain
+    rates, and so the choice of kind, must not depend on the machine's speed there)."""
 
 
 def improve(
@@ -649,10 +651,11 @@ def improve(
 
     def _step(nb: Neighbourhood, free: list[AgentOptions], window: set[int] | None,
               snapshot: tuple[Plan, Allocation], limit: float, seed_offset: int) -> _Step:
-        started = time.perf_counter()
+        started, charged = time.perf_counter(), budget.used_deterministic
         status, sub_plan, sub_alloc = _solve_submodel(
             instance, free, *snapshot, budget, limit, seed_offset, stats, window, workers=1)
-        return _Step(nb, len(free), status, sub_plan, sub_alloc, started)
+        seconds = budget.used_deterministic - charged if budget.deterministic else time.perf_counter() - started
+        return _Step(nb, len(free), status, sub_plan, sub_alloc, seconds)
 
     def running() -> bool:
         return budget.remaining() > reserve_s and len(options) > 1 and (bound is None or objective > bound + 1e-6)
@@ -673,9 +676,9 @@ def improve(
                 emit(ProgressEvent(elapsed, "improve", objective=objective, bound=bound,
                                    solutions=iteration + 1, improved=True))
         step.nb.adapt(step.status)
-        step.nb.record(gain, time.perf_counter() - step.started)
+        step.nb.record(gain, step.seconds)
         logger.debug("lns %d: %s %d agents, %s, %.2f s, objective %d", iteration, step.nb.name, step.agents,
-                     getattr(step.status, "name", step.status), time.perf_counter() - step.started, objective)
+                     getattr(step.status, "name", step.status), step.seconds, objective)
     stats.lns_iterations += iteration
     return plan, allocation
 
