@@ -95,6 +95,36 @@ def test_split_groups_moves_coverage_along_a_chain_of_groups() -> None:
     assert (scheduled["A"][10], scheduled["B"][10], scheduled["C"][10]) == (1, 1, 0)
 
 
+def test_split_groups_from_an_earlier_split_costs_what_the_split_from_scratch_costs() -> None:
+    # The incremental marginal values start each split from the previous one; whatever the start
+    # (more or fewer agents than now, on any skills), the split reached is optimal: same cost per
+    # interval as from scratch, and it splits exactly the agents working.
+    skills = ["voice", "chat", "email"]
+    rng = random.Random(4)
+    demand = {s: [rng.randint(0, 6) for _ in range(24)] for s in skills}
+    inst = tiny_instance(skills=skills, demand=demand, agents=[agent("a1", skills=["voice"])])
+    costs = CoverageCosts.of(inst)
+    groups = [("voice",), ("chat", "voice"), ("chat", "email"), ("chat", "email", "voice")]
+
+    def cost(scheduled: dict[str, np.ndarray]) -> np.ndarray:
+        total = np.zeros(24)
+        for s in skills:
+            missing = costs.required[s] - scheduled[s]
+            for k in range(1, 8):
+                total += np.where(missing >= k, costs.under[s][:, min(k, costs.under[s].shape[1]) - 1], 0)
+            total += np.maximum(0, -missing) * costs.over[s]
+        return total
+
+    for _ in range(10):
+        counts = {g: np.array([rng.randint(0, 4) for _ in range(24)]) for g in groups}
+        start = {g: {s: np.array([rng.randint(0, 3) for _ in range(24)]) for s in g} for g in groups if len(g) > 1}
+        fresh, _ = split_groups(costs, counts)
+        warm, split = split_groups(costs, counts, start=start)
+        assert np.array_equal(cost(warm), cost(fresh))
+        for g, by_skill in split.items():
+            assert np.array_equal(sum(by_skill.values()), counts[g]) and all((row >= 0).all() for row in by_skill.values())
+
+
 def test_one_more_single_skill_agent_is_worth_what_the_multi_skill_agent_it_frees_covers() -> None:
     # 10-11: one chat and one voice agent required, one chat+voice agent working (on either).
     # One more chat agent lets the chat+voice agent serve the other skill: it removes a missing

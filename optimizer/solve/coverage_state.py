@@ -38,6 +38,7 @@ class CoverageState:
         self.shift_counts = dict.fromkeys(self.shift_rows, 0)
         self._values = {g: np.zeros(self.horizon, dtype=np.int64) for g in self.groups}
         self._valued_counts: np.ndarray | None = None  # the counts `_values` was computed for
+        self._split: dict[GroupKey, dict[str, np.ndarray]] = {}  # the best split of those counts
         for agent_id, shifts in (plan or {}).items():
             self.add(agent_id, shifts, +1)
 
@@ -91,7 +92,12 @@ class CoverageState:
                    else np.flatnonzero((counts != self._valued_counts).any(axis=0)))
         if changed.size:
             costs = self.costs.at(changed)
-            per_skill = chain_values(costs, *split_groups(costs, {g: self.counts[g][changed] for g in self.groups}))
+            start = {g: {s: row[changed] for s, row in by_skill.items()} for g, by_skill in self._split.items()}
+            scheduled, split = split_groups(costs, {g: self.counts[g][changed] for g in self.groups}, start=start)
+            per_skill = chain_values(costs, scheduled, split)
+            for g, by_skill in split.items():
+                for s, row in by_skill.items():
+                    self._split.setdefault(g, {}).setdefault(s, np.zeros(self.horizon, dtype=np.int64))[changed] = row
             for g in self.groups:
                 self._values[g][changed] = np.max(np.stack([per_skill[s] for s in g]), axis=0)
             self._valued_counts = counts
