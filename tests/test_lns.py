@@ -189,10 +189,10 @@ def test_an_unchanged_shift_moves_its_published_break_only_when_that_pays_for_th
     rule = BreakRule(name="break", duration_minutes=15, earliest_offset_minutes=60, latest_offset_minutes=180)
     values = [0] * 96
     values[40], values[42] = 300, 20
-    prefix = [0, *np.cumsum(values).tolist()]
+    windows = lns.BreakWindows(np.array(values), 15)
     published, best = ((rule, 600),), ((rule, 630),)
-    assert lns._cheaper_breaks(published, best, 20, prefix, 15, move_break=100) == (120, best)
-    assert lns._cheaper_breaks(published, best, 20, prefix, 15, move_break=400) == (300, published)
+    assert lns._cheaper_breaks(published, best, 20, windows, move_break=100) == (120, best)
+    assert lns._cheaper_breaks(published, best, 20, windows, move_break=400) == (300, published)
 
 
 def _greedy_breaks_reference(option, template, values, step):  # type: ignore[no-untyped-def]

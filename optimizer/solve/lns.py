@@ -400,17 +400,11 @@ def published_breaks(instance: Instance, agent_id: str, option: ShiftOption, ste
     return tuple(placed)
 
 
-def _breaks_value(placed: tuple, prefix: list[int], step: int) -> int:
-    horizon = len(prefix) - 1
-    return sum(prefix[min((s + rule.duration_minutes) // step, horizon)] - prefix[min(s // step, horizon)]
-               for rule, s in placed)
-
-
-def _cheaper_breaks(published: tuple, best: tuple, best_lost: int, prefix: list[int], step: int,
+def _cheaper_breaks(published: tuple, best: tuple, best_lost: int, windows: BreakWindows,
                     move_break: int) -> tuple[int, tuple]:
     """The published breaks of an unchanged shift, or the best placement when the value it saves
     exceeds `move_break` per moved break; with the value lost (change cost included)."""
-    published_lost = _breaks_value(published, prefix, step)
+    published_lost = sum(windows.window(start, rule.duration_minutes) for rule, start in published)
     moved = sum(1 for (_, a), (_, b) in zip(published, best, strict=True) if a != b)
     if best_lost + move_break * moved < published_lost:
         return best_lost + move_break * moved, best
@@ -450,8 +444,7 @@ def _greedy_batch(
                     lost, placements[key] = best_breaks(option, templates[option.template_id], windows)
                     kept = published_breaks(instance, agent_vars.agent.id, option, step)
                     if kept is not None:  # re-optimization: an unchanged shift's breaks move if that pays
-                        lost, placements[key] = _cheaper_breaks(kept, placements[key], lost, prefix, step,
-                                                                move_break)
+                        lost, placements[key] = _cheaper_breaks(kept, placements[key], lost, windows, move_break)
                     first, last = option.start // step, min(option.end // step, len(value))
                     proxy.append((lost - (prefix[last] - prefix[first])) * x)
     for agent_vars in m.agents.values():
