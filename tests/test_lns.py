@@ -256,6 +256,29 @@ def _constructed_week(time_limit_s: float, workers: int):  # type: ignore[no-unt
     return inst, budget, options, stats, plan, allocation, extract.account(inst, plan, allocation).objective
 
 
+def _most_at_once(monkeypatch, name: str, pause_s: float = 0.0) -> list[int]:  # type: ignore[no-untyped-def]
+    """Wrap `lns.<name>` to count the calls running at the same moment; the returned one-element
+    list holds the most seen (reset it to reuse). `pause_s` lets another thread start its call."""
+    import threading
+
+    lock, running, most = threading.Lock(), [0], [0]
+    original = getattr(lns, name)
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(pause_s)
+            return original(*args, **kwargs)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(lns, name, counted)
+    return most
+
+
 def test_best_response_returns_the_exact_objective_of_its_schedule_and_never_a_worse_one() -> None:
     # A multi-skill week: whatever the sweeps keep (they check and undo), the objective they report
     # is recomputed.
@@ -271,32 +294,18 @@ def test_neighbourhoods_run_one_per_worker_and_keep_only_what_improves_the_incum
     """Two workers: two sub-solves at a time, each on one CP-SAT worker; whatever comes back from a
     stale incumbent is priced against the current one, so the schedule returned is never worse than
     the one given, its objective is what the steps recorded, and it passes the validator."""
-    import threading
-
     from optimizer.solve.solver import build_result
     from optimizer.validate import validate
 
     inst, budget, options, stats, plan, allocation, start = _constructed_week(time_limit_s=6, workers=2)
-
-    lock, running, most, workers = threading.Lock(), [0], [0], []
-    original_solve, original_solver = lns._solve_submodel, budget.solver
-
-    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        with lock:
-            running[0] += 1
-            most[0] = max(most[0], running[0])
-        try:
-            return original_solve(*args, **kwargs)
-        finally:
-            with lock:
-                running[0] -= 1
+    most, workers = _most_at_once(monkeypatch, "_solve_submodel"), []
+    original_solver = budget.solver
 
     def solver(limit_s, **kwargs):  # type: ignore[no-untyped-def]
         made = original_solver(limit_s, **kwargs)
         workers.append(made.parameters.num_workers)
         return made
 
-    monkeypatch.setattr(lns, "_solve_submodel", counted)
     monkeypatch.setattr(budget, "solver", solver)
     new_plan, new_allocation = lns.improve(inst, options, dict(plan), allocation, start, budget,
                                            lambda event: None, stats, None)
@@ -317,8 +326,6 @@ def test_construction_solves_one_batch_per_worker_and_schedules_every_agent(monk
     """Two workers and enough batches: two batches at a time, each against the demand left when it
     was drawn; every agent gets a week and the schedule passes the validator. One worker: one batch
     at a time."""
-    import threading
-
     from optimizer.solve.solver import build_result
     from optimizer.validate import validate
 
@@ -326,21 +333,7 @@ def test_construction_solves_one_batch_per_worker_and_schedules_every_agent(monk
     grid = TimeGrid(inst.horizon)
     options = [agent_options(inst, a, grid) for a in inst.agents]
     monkeypatch.setattr(lns, "PARALLEL_BATCHES_FROM", 2)
-    lock, running, most = threading.Lock(), [0], [0]
-    original = lns._greedy_batch
-
-    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        with lock:
-            running[0] += 1
-            most[0] = max(most[0], running[0])
-        try:
-            time.sleep(0.05)  # let the other thread start its batch
-            return original(*args, **kwargs)
-        finally:
-            with lock:
-                running[0] -= 1
-
-    monkeypatch.setattr(lns, "_greedy_batch", counted)
+    most = _most_at_once(monkeypatch, "_greedy_batch", pause_s=0.05)
     for workers, expected in ((2, 2), (1, 1)):
         most[0] = 0
         budget = Budget(SolverSettings(time_limit_s=20, workers=workers, seed=3), time.perf_counter())
