@@ -15,7 +15,10 @@ prices (the agent's own model, solved by CP-SAT, with the duals subtracted) is a
 its reduced cost is negative. At every round, the prices times the requirements plus each agent's
 least priced cost is a valid lower bound (Lagrangian bound); when no column prices out, it is the
 relaxation's value. Instance5 from the 1,238 schedule: the relaxation converges in 31 rounds (5 s)
-at 1,140.6 (bound 1,141, the published column generation bound).
+at 1,140.6 (bound 1,141, the published column generation bound). Fewer, cheaper rounds: each round
+prices at duals smoothed towards those of the best bound so far and takes up to three rosters per
+pricing (SMOOTHING, COLUMNS_PER_PRICING), and the relaxation is one linear program kept from round
+to round, one column per roster (`_MasterLP`).
 
 Then schedules: the integer master picks one roster per agent among the generated ones (hinted with
 the incumbent's); the full model restricted to the shift options of each agent's rosters in the
@@ -50,10 +53,11 @@ PRICE_SCALE = 100_000
 allows for that rounding."""
 PRICE_MAX_S = 1.0
 """Time limit of one agent's pricing solve."""
-ROUNDS_EXPECTED = 40
-"""Rounds that generation typically needs: from the one model's first schedule, Curtois Instance4-11
-converged in 18 to 53 rounds (Instance4 39, 5 30, 6 33, 7 50, 9 33, 10 24, 11 18; Instance8 was
-still adding columns after 53)."""
+ROUNDS_EXPECTED = 25
+"""Rounds that generation typically needs: from the one model's first schedule (5 s), Curtois
+Instance4-12 converged in 16 to 29 rounds (Instance4 18, 5 18, 6 21, 7 26, 8 23, 9 20, 10 19, 11 16,
+12 29; with one roster per agent and round at the relaxation's own duals: 18 to 53, Instance8 44,
+Instance12 47)."""
 PILOT_ROUNDS = 3
 PILOT_ROUNDS_MAX = 10
 """From PILOT_ROUNDS to PILOT_ROUNDS_MAX rounds, generation gives up when ROUNDS_EXPECTED rounds at
@@ -66,6 +70,20 @@ Measured (60 s, 2 workers): Instance10, rounds 3-5 at about 1 s, gave up at a sl
 and converged in 25 rounds at 1.5 (4,633); Instance12 (0.6-1.1 s a round) at 1.5 gave up in two
 of three runs, seeds 1, 4, 5: 4,420, 4,514, 4,520; never giving up: 4,384, 4,192, 4,488 (its
 restricted model 6,200-6,600 from 10,600, the neighbourhoods then 4,100-4,500)."""
+
+SMOOTHING = 0.5
+"""Wentges smoothing: each round prices at SMOOTHING times the prices of the best bound so far plus
+the rest times the relaxation's duals. The relaxation's duals swing from round to round, and the
+rosters priced at them overshoot; prices near the best bound's give rosters that the final
+relaxation keeps. When no roster prices out at the smoothed prices, the next round prices at the
+relaxation's own duals, and only that round can end generation."""
+COLUMNS_PER_PRICING = 3
+"""At most this many rosters per agent and round: the best, and the last other improving solutions
+the pricing search found on its way, each when its reduced cost is negative. Measured with smoothing
+(one run each from the one model's 5 s schedule, 2 workers): Curtois Instance12 converged in 47
+rounds (101 s) with neither, 39 (73 s) with smoothing, 30 (75 s) with 3 rosters, 29 (69 s) with both;
+with both and the master kept from round to round, 29 rounds in 51 s; Instance8 44 rounds (40 s)
+-> 23 (24 s)."""
 
 Roster = tuple[tuple[int, int], ...]
 """(day, option index within that day's options) of each shift of one agent's roster, sorted."""
@@ -110,6 +128,10 @@ class Columns:
     """The last relaxation's value."""
     support: dict[str, list[Roster]] = field(default_factory=dict)
     """Each agent's columns of positive weight in the last relaxation."""
+    master: _MasterLP = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.master = _MasterLP(self.rows, list(self.columns))
 
     @classmethod
     def build(cls, m: ScheduleModel) -> Columns:
@@ -136,7 +158,7 @@ class Columns:
         """Add rosters (e.g. the incumbent's) as columns, each costed by its agent's own model.
         False when one of them breaks a rule of its agent's own model."""
         for agent_id, roster in rosters.items():
-            if any(r == roster for _, r in self.columns[agent_id]):
+            if self.master.has(agent_id, roster):
                 continue
             p = self.pricing[agent_id]
             p.model.model.minimize(p.own)
@@ -147,7 +169,7 @@ class Columns:
             charge(solver)
             if status != cp_model.OPTIMAL:
                 return False
-            self.columns[agent_id].append((round(solver.objective_value), roster))
+            self._add(agent_id, round(solver.objective_value), roster)
         return True
 
     def generate(self, remaining: Callable[[], float], solver_for: Callable[[float], cp_model.CpSolver],
@@ -158,6 +180,8 @@ class Columns:
         workers and its relaxation is still above the best-known cost when half of 60 s is spent,
         4,151-4,174 against 4,040, but its rosters already recombine well)."""
         available = remaining()
+        center: dict[tuple[int, str], float] | None = None
+        best_lagrangian, pure = -math.inf, False
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             while remaining() > 0.05:
                 if PILOT_ROUNDS <= self.rounds <= PILOT_ROUNDS_MAX and \
@@ -167,36 +191,49 @@ class Columns:
                 self.rounds += 1
                 value, duals, convexity = self._relaxation()
                 self.relaxation = value
-                prices = {key: round(PRICE_SCALE * dual) for key, dual in duals.items()}
+                alpha = 0.0 if center is None or pure else SMOOTHING
+                priced_at = duals if alpha == 0.0 else {
+                    key: alpha * center[key] + (1 - alpha) * dual for key, dual in duals.items()}
+                prices = {key: round(PRICE_SCALE * dual) for key, dual in priced_at.items()}
                 agent_ids = list(self.pricing)
                 solvers = [solver_for(min(PRICE_MAX_S, remaining())) for _ in agent_ids]
                 results = list(pool.map(self._price, agent_ids, solvers, [prices] * len(agent_ids)))
                 # Lagrangian bound at these prices: sum(price * required) + each agent's least cost
                 # at them; valid when each price lies within [-over weight, under weight].
-                lagrangian = sum(duals[key] * required for key, required, _, _ in self.rows)
-                exact = all(-over - 1e-6 <= duals[key] <= under + 1e-6 for key, _, under, over in self.rows)
+                lagrangian = sum(priced_at[key] * required for key, required, _, _ in self.rows)
+                exact = all(-over - 1e-6 <= priced_at[key] <= under + 1e-6 for key, _, under, over in self.rows)
                 added, optimal = 0, True
                 for agent_id, solver, result in zip(agent_ids, solvers, results, strict=True):
                     charge(solver)
                     if result is None:
                         exact = False
                         continue
-                    least, cost, roster = result
+                    least, found = result
                     optimal = optimal and solver.response_proto.status == cp_model.OPTIMAL
                     lagrangian += least / PRICE_SCALE
-                    reduced = solver.objective_value / PRICE_SCALE - convexity[agent_id]
-                    if reduced < -1e-6 and all(r != roster for _, r in self.columns[agent_id]):
-                        self.columns[agent_id].append((cost, roster))
-                        added += 1
+                    row_of = {cell: key for cell, _, key in self.pricing[agent_id].options}
+                    for cost, roster in found:
+                        reduced = cost - sum(duals.get(row_of[cell], 0.0) for cell in roster) - convexity[agent_id]
+                        if reduced < -1e-6 and not self.master.has(agent_id, roster):
+                            self._add(agent_id, cost, roster)
+                            added += 1
                 if exact:
                     slack = 0.5 / PRICE_SCALE * self.m.instance.horizon.days * len(agent_ids) + 1e-4
                     bound = math.ceil(lagrangian - slack)
+                    if self.bound is None or lagrangian > best_lagrangian:
+                        best_lagrangian, center = lagrangian, priced_at
                     self.bound = bound if self.bound is None else max(self.bound, bound)
-                logger.debug("columns: round %d, relaxation %.2f, bound %s, %d added%s", self.rounds, value,
-                             self.bound, added, "" if optimal else " (some pricing not proven optimal)")
-                if added == 0:  # the same relaxation again would price the same rosters
+                logger.debug("columns: round %d, relaxation %.2f, bound %s, %d added%s%s", self.rounds, value,
+                             self.bound, added, "" if optimal else " (some pricing not proven optimal)",
+                             f" (smoothed {alpha})" if alpha else "")
+                if added == 0:
+                    if alpha > 0.0:  # mispricing: the relaxation's own duals may still price a roster out
+                        pure = True
+                        continue
+                    # the same relaxation again would price the same rosters
                     self.converged = exact and optimal
                     break
+                pure = False
                 if self.bound is not None and self.bound >= math.ceil(value - 1e-6):
                     # The objective is integral, so no further column can raise the bound: stop, where
                     # the relaxation would go on adding columns of equal value (Instance9 reached its
@@ -261,46 +298,98 @@ class Columns:
                         covering[i].append(variable)
         return covering
 
+    def _add(self, agent_id: str, cost: int, roster: Roster) -> None:
+        self.columns[agent_id].append((cost, roster))
+        row_of = {cell: key for cell, _, key in self.pricing[agent_id].options}
+        self.master.add(agent_id, cost, roster, [row_of[cell] for cell in roster])
+
     def _relaxation(self) -> tuple[float, dict[tuple[int, str], float], dict[str, float]]:
         """The master's linear relaxation (GLOP): its value, the dual of each cover row and of each
         agent's convexity row."""
-        lp = pywraplp.Solver.CreateSolver("GLOP")
-        # No upper bound of 1 (the convexity row implies it): a weight at a bound would carry a dual
-        # of its own, and the reduced costs below would not see it.
-        weights = {agent_id: [lp.NumVar(0, lp.infinity(), "") for _ in cols] for agent_id, cols in self.columns.items()}
-        convexity = {agent_id: lp.Add(sum(variables) == 1) for agent_id, variables in weights.items()}
-        objective = [cost * variable for agent_id, variables in weights.items()
-                     for variable, (cost, _) in zip(variables, self.columns[agent_id], strict=True) if cost]
-        cover = []
-        for covering, (_, required, under_weight, over_weight) in zip(self._covering(weights), self.rows, strict=True):
-            under, over = lp.NumVar(0, lp.infinity(), ""), lp.NumVar(0, lp.infinity(), "")
-            cover.append(lp.Add(sum(covering) + under - over == required))
-            objective += [under_weight * under, over_weight * over]
-        lp.Minimize(sum(objective))
-        if lp.Solve() != pywraplp.Solver.OPTIMAL:
-            raise RuntimeError("the master relaxation has no optimum")  # every agent has a column: it has
-        self.support = {agent_id: [roster for variable, (_, roster) in zip(variables, self.columns[agent_id], strict=True)
-                                   if variable.solution_value() > 1e-6]
-                         for agent_id, variables in weights.items()}
-        return (lp.Objective().Value(), {key: row.dual_value() for key, row in zip(self._row_keys(), cover, strict=True)},
-                {agent_id: row.dual_value() for agent_id, row in convexity.items()})
+        value, weights = self.master.solve()
+        self.support = {agent_id: [roster for weight, (_, roster) in zip(agent_weights, self.columns[agent_id],
+                                                                          strict=True) if weight > 1e-6]
+                        for agent_id, agent_weights in weights.items()}
+        return (value, {key: row.dual_value() for key, row in self.master.cover.items()},
+                {agent_id: row.dual_value() for agent_id, row in self.master.convexity.items()})
 
     def _price(self, agent_id: str, solver: cp_model.CpSolver,
-               prices: dict[tuple[int, str], int]) -> tuple[float, int, Roster] | None:
-        """The agent's roster of least cost minus the cover prices: (a lower bound on that least
-        scaled reduced cost before the convexity dual, the roster's own cost, the roster)."""
+               prices: dict[tuple[int, str], int]) -> tuple[float, list[tuple[int, Roster]]] | None:
+        """The agent's rosters of least cost minus the cover prices: (a lower bound on that least
+        scaled reduced cost before the convexity dual, up to COLUMNS_PER_PRICING (own cost, roster)
+        pairs: the best first, then the last others the search found)."""
         p = self.pricing[agent_id]
         priced = [(x, prices[key]) for _, x, key in p.options if prices.get(key)]
         objective = PRICE_SCALE * p.own
         if priced:
             objective -= cp_model.LinearExpr.weighted_sum([x for x, _ in priced], [c for _, c in priced])
         p.model.model.minimize(objective)  # each agent's model is priced by one thread at a time
-        status = solver.solve(p.model.model)
+        found = _Rosters(p)
+        status = solver.solve(p.model.model, found)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         own = round(solver.value(p.own))
         roster = tuple(cell for cell, x, _ in p.options if solver.value(x))
-        return solver.best_objective_bound, own, roster
+        others = [(c, r) for c, r in reversed(found.rosters) if r != roster]
+        return solver.best_objective_bound, [(own, roster), *others[:COLUMNS_PER_PRICING - 1]]
+
+
+class _Rosters(cp_model.CpSolverSolutionCallback):
+    """Every roster a pricing search finds, with its own cost, in the order found."""
+
+    def __init__(self, p: _Pricing) -> None:
+        super().__init__()
+        self.p = p
+        self.rosters: list[tuple[int, Roster]] = []
+
+    def on_solution_callback(self) -> None:
+        if COLUMNS_PER_PRICING > 1:
+            self.rosters.append((round(self.value(self.p.own)),
+                                 tuple(cell for cell, x, _ in self.p.options if self.boolean_value(x))))
+
+
+class _MasterLP:
+    """The master's linear relaxation, kept from round to round: each new roster adds one column
+    (rebuilding it each round took 0.75 s of a 2 s round on Curtois Instance12 at 2,400 columns)."""
+
+    def __init__(self, rows: list[tuple[tuple[int, str], int, int, int]], agent_ids: list[str]) -> None:
+        self.lp = pywraplp.Solver.CreateSolver("GLOP")
+        objective = self.lp.Objective()
+        self.cover: dict[tuple[int, str], pywraplp.Constraint] = {}
+        for key, required, under_weight, over_weight in rows:
+            row = self.cover[key] = self.lp.Constraint(required, required)
+            under, over = self.lp.NumVar(0, self.lp.infinity(), ""), self.lp.NumVar(0, self.lp.infinity(), "")
+            row.SetCoefficient(under, 1)
+            row.SetCoefficient(over, -1)
+            objective.SetCoefficient(under, under_weight)
+            objective.SetCoefficient(over, over_weight)
+        objective.SetMinimization()
+        self.convexity = {agent_id: self.lp.Constraint(1, 1) for agent_id in agent_ids}
+        self.weights: dict[str, list[pywraplp.Variable]] = {agent_id: [] for agent_id in agent_ids}
+        self.known: dict[str, set[Roster]] = {agent_id: set() for agent_id in agent_ids}
+
+    def has(self, agent_id: str, roster: Roster) -> bool:
+        return roster in self.known[agent_id]
+
+    def add(self, agent_id: str, cost: int, roster: Roster, keys: list[tuple[int, str]]) -> None:
+        # No upper bound of 1 (the convexity row implies it): a weight at a bound would carry a dual
+        # of its own, and the reduced costs would not see it.
+        weight = self.lp.NumVar(0, self.lp.infinity(), "")
+        self.convexity[agent_id].SetCoefficient(weight, 1)
+        for key in keys:
+            if (row := self.cover.get(key)) is not None:
+                row.SetCoefficient(weight, 1)
+        if cost:
+            self.lp.Objective().SetCoefficient(weight, cost)
+        self.weights[agent_id].append(weight)
+        self.known[agent_id].add(roster)
+
+    def solve(self) -> tuple[float, dict[str, list[float]]]:
+        """The relaxation's value and each agent's column weights."""
+        if self.lp.Solve() != pywraplp.Solver.OPTIMAL:
+            raise RuntimeError("the master relaxation has no optimum")  # every agent has a column: it has
+        return (self.lp.Objective().Value(),
+                {agent_id: [w.solution_value() for w in weights] for agent_id, weights in self.weights.items()})
 
 
 def fixed_copy(model: cp_model.CpModel, values: Iterable[tuple[int, int]]) -> cp_model.CpModel:
