@@ -9,6 +9,8 @@ from ortools.sat.python import cp_model
 from optimizer.domain.instance import Agent, BreakRule, Contract
 from optimizer.model.options import ShiftOption
 
+_ZERO = cp_model.LinearExpr.constant(0)
+
 BreakKey = tuple[str, str]
 """(template id, break rule name): break variables are shared by all options of a template."""
 
@@ -24,6 +26,7 @@ class DayVars:
     works: cp_model.IntVar
     breaks: dict[BreakKey, dict[int, cp_model.IntVar]] = field(default_factory=dict)
     rules: dict[BreakKey, BreakRule] = field(default_factory=dict)
+    _by_template: dict[str, cp_model.LinearExprT] | None = field(default=None, init=False, repr=False)
 
     def expr(self, coefficient: callable) -> cp_model.LinearExprT:  # type: ignore[valid-type]
         """sum(coefficient(option) * x) over the options, skipping zero coefficients."""
@@ -33,7 +36,15 @@ class DayVars:
         return cp_model.LinearExpr.weighted_sum([v for v, _ in pairs], [c for _, c in pairs])
 
     def of_template(self, template_id: str) -> cp_model.LinearExprT:
-        return self.expr(lambda o: int(o.template_id == template_id))
+        """1 when a shift of `template_id` is worked; one expression per template, built on first use
+        (contract rules ask for the same ones many times: Curtois Instance12's forbidden successions
+        asked 100,000 times per model of its 60 agents, 1.3 s of a 2.5 s build)."""
+        if self._by_template is None:
+            grouped: dict[str, list[cp_model.IntVar]] = {}
+            for option, x in zip(self.options, self.x, strict=True):
+                grouped.setdefault(option.template_id, []).append(x)
+            self._by_template = {template: cp_model.LinearExpr.sum(xs) for template, xs in grouped.items()}
+        return self._by_template.get(template_id, _ZERO)
 
     def start(self) -> cp_model.LinearExprT:
         return self.expr(lambda o: o.start)
