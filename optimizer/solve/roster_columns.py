@@ -33,6 +33,7 @@ columns, CP-SAT in 4.5 s).
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Callable, Iterable
@@ -108,6 +109,11 @@ class _Pricing:
     own: cp_model.LinearExprT
     options: list[tuple[tuple[int, int], cp_model.IntVar, tuple[int, str]]]
     """(roster cell, its Boolean, the cover row key (day, template))."""
+
+    @functools.cached_property
+    def row_of(self) -> dict[tuple[int, int], tuple[int, str]]:
+        """The cover row key of each roster cell."""
+        return {cell: key for cell, _, key in self.options}
 
 
 @dataclass
@@ -211,7 +217,7 @@ class Columns:
                     least, found = result
                     optimal = optimal and solver.response_proto.status == cp_model.OPTIMAL
                     lagrangian += least / PRICE_SCALE
-                    row_of = {cell: key for cell, _, key in self.pricing[agent_id].options}
+                    row_of = self.pricing[agent_id].row_of
                     for cost, roster in found:
                         reduced = cost - sum(duals.get(row_of[cell], 0.0) for cell in roster) - convexity[agent_id]
                         if reduced < -1e-6 and not self.master.has(agent_id, roster):
@@ -291,7 +297,7 @@ class Columns:
         index = {key: i for i, key in enumerate(self._row_keys())}
         covering: list[list] = [[] for _ in self.rows]
         for agent_id, variables in chosen.items():
-            row_of = {cell: key for cell, _, key in self.pricing[agent_id].options}
+            row_of = self.pricing[agent_id].row_of
             for variable, (_, roster) in zip(variables, self.columns[agent_id], strict=True):
                 for cell in roster:
                     if (i := index.get(row_of[cell])) is not None:
@@ -300,7 +306,7 @@ class Columns:
 
     def _add(self, agent_id: str, cost: int, roster: Roster) -> None:
         self.columns[agent_id].append((cost, roster))
-        row_of = {cell: key for cell, _, key in self.pricing[agent_id].options}
+        row_of = self.pricing[agent_id].row_of
         self.master.add(agent_id, cost, roster, [row_of[cell] for cell in roster])
 
     def _relaxation(self) -> tuple[float, dict[tuple[int, str], float], dict[str, float]]:
