@@ -38,7 +38,8 @@ class CoverageState:
         self.shift_counts = dict.fromkeys(self.shift_rows, 0)
         self._values = {g: np.zeros(self.horizon, dtype=np.int64) for g in self.groups}
         self._valued_counts: np.ndarray | None = None  # the counts `_values` was computed for
-        self._split: dict[GroupKey, dict[str, np.ndarray]] = {}  # the best split of those counts
+        # The best split of those counts over each multi-skill group's skills (none yet: all zero).
+        self._split = {g: {s: np.zeros(self.horizon, dtype=np.int64) for s in g} for g in self.groups if len(g) > 1}
         for agent_id, shifts in (plan or {}).items():
             self.add(agent_id, shifts, +1)
 
@@ -97,7 +98,7 @@ class CoverageState:
             per_skill = chain_values(costs, scheduled, split)
             for g, by_skill in split.items():
                 for s, row in by_skill.items():
-                    self._split.setdefault(g, {}).setdefault(s, np.zeros(self.horizon, dtype=np.int64))[changed] = row
+                    self._split[g][s][changed] = row
             for g in self.groups:
                 self._values[g][changed] = np.max(np.stack([per_skill[s] for s in g]), axis=0)
             self._valued_counts = counts
