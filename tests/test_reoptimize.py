@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from optimizer.cli import app
 from optimizer.domain.baseline import Baseline, ChangeWeights, LockedDay
-from optimizer.domain.instance import Instance, InstanceError, TimeWindow, Weights, parse_instance
+from optimizer.domain.instance import Instance, InstanceError, Lock, TimeWindow, Weights, parse_instance
 from optimizer.domain.schedule import Assignment, SolveResult
 from optimizer.validate import validate
 
@@ -189,6 +189,52 @@ def test_a_published_week_that_breaks_a_new_rule_is_rescheduled():
     frozen = solve_and_validate(with_baseline(changed, published, freeze_until=at(1, "00:00")))
     assert frozen.status == "infeasible"
     assert any(worked.agent_id in line and "frozen or locked" in line for line in frozen.explanation)
+
+
+def _published_plan(instance: Instance) -> tuple[dict, list[str]]:
+    import time
+
+    from optimizer.model.options import agent_options
+    from optimizer.solve import warm
+    from optimizer.solve.solver import Budget
+    from optimizer.timegrid import TimeGrid
+
+    grid = TimeGrid(instance.horizon)
+    options = [agent_options(instance, a, grid) for a in instance.agents]
+    budget = Budget(instance.solver.model_copy(update={"workers": 1}), time.perf_counter())
+    return warm.published_plan(instance, options, budget)
+
+
+@pytest.mark.parametrize("change", ["none", "max_working_days", "lock"])
+def test_the_warm_start_keeps_exactly_the_weeks_that_satisfy_the_new_rules(change):
+    """The check of each published week against its agent's rules (a model of that week's shifts
+    alone): a contract that allows fewer working days, or a lock on a day the agent had off, sends
+    the agent to the construction with a note; every other week is kept as published."""
+    inst = three_day(BASE_DEMAND)
+    published = solve_and_validate(inst)
+    days = {a.agent_id: sorted(r.date for r in published.assignments if r.agent_id == a.agent_id)
+            for a in published.assignments}
+    busiest = max(sorted(days), key=lambda agent_id: len(days[agent_id]))
+    assert len(days[busiest]) >= 2  # 4 shifts over 3 agents
+    agents = [agent(f"a{i}", contract="c") for i in range(1, 4)]
+    contracts = [contract("c")]
+    broken: set[str] = set()
+    if change == "max_working_days":
+        contracts = [contract("c", max_working_days=1)]
+        broken = {agent_id for agent_id, dates in days.items() if len(dates) > 1}
+    elif change == "lock":
+        idle, day_off = next((a.id, START + dt.timedelta(days=d)) for a in agents if a.id in days
+                             for d in range(3) if START + dt.timedelta(days=d) not in days[a.id])
+        agents = [a.model_copy(update={"locks": [Lock(date=day_off, template="t", start="08:00")]})
+                  if a.id == idle else a for a in agents]
+        broken = {idle}
+    changed = tiny_instance(days=3, agents=agents, contracts=contracts, templates=[TEMPLATE], weights=WEIGHTS,
+                            demand={"voice": day_demand(BASE_DEMAND)})
+    plan, notes = _published_plan(with_baseline(changed, published))
+    assert set(plan) == set(days) - broken  # an agent without published shifts is scheduled afresh
+    for agent_id, week in plan.items():
+        assert sorted(START + dt.timedelta(days=d) for d in week) == days[agent_id]
+    assert {agent_id for agent_id in broken if any(agent_id in n and "breaks a rule" in n for n in notes)} == broken
 
 
 def test_baseline_references_are_checked():
