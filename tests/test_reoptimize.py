@@ -237,6 +237,35 @@ def test_the_warm_start_keeps_exactly_the_weeks_that_satisfy_the_new_rules(chang
     assert {agent_id for agent_id in broken if any(agent_id in n and "breaks a rule" in n for n in notes)} == broken
 
 
+def test_the_model_prices_each_shift_option_as_the_change_cost_definition_does():
+    """The model's per-option change cost (in grid minutes, worked out once per instance) equals
+    `change_cost` (date-times) for every agent, day and option: unchanged, moved within the hour,
+    moved more, another template, added."""
+    from optimizer.domain.baseline import change_cost, change_weights_of
+    from optimizer.model.changes import option_change_cost, published_shifts
+    from optimizer.model.options import agent_options
+    from optimizer.timegrid import TimeGrid
+
+    other = template("u", "07:00", "11:00", lengths_minutes=[240, 300], breaks=[])
+    inst = tiny_instance(days=3, agents=[agent(f"a{i}", contract="c") for i in range(1, 4)],
+                         contracts=[contract("c")], templates=[TEMPLATE, other], weights=WEIGHTS,
+                         demand={"voice": day_demand(BASE_DEMAND)})
+    published = solve_and_validate(inst)
+    reopt = with_baseline(inst, published)
+    grid, weights = TimeGrid(reopt.horizon), change_weights_of(reopt)
+    by_minutes = published_shifts(reopt)
+    seen = set()
+    for a in reopt.agents:
+        for day, options in agent_options(reopt, a, grid).by_day.items():
+            row = reopt.baseline.shift_of(a.id, reopt.horizon.date_of_day(day))
+            for option in options:
+                expected = change_cost(weights, row, grid.datetime(option.start), grid.datetime(option.end),
+                                       option.template_id, {})
+                assert option_change_cost(weights, by_minutes.get((a.id, day)), option) == expected
+                seen.add(expected)
+    assert seen == {0, weights.move_within_hour, weights.move_more, weights.add_shift}
+
+
 def test_baseline_references_are_checked():
     inst = three_day(BASE_DEMAND)
     with pytest.raises(InstanceError) as info:

@@ -383,20 +383,16 @@ def best_breaks(option: ShiftOption, template: ShiftTemplate, windows: BreakWind
 def published_breaks(instance: Instance, agent_id: str, option: ShiftOption, step: int) -> tuple | None:
     """The published break placement of `option` when it is the agent's published shift of that day
     and those breaks are still allowed; None otherwise."""
-    baseline = instance.baseline
-    if baseline is None:
-        return None
-    grid = TimeGrid(instance.horizon)
-    published = baseline.shift_of(agent_id, instance.horizon.date_of_day(option.day))
-    if published is None or (published.template_id, grid.minute(published.start), grid.minute(published.end)) != (
+    published = changes.published_shifts(instance).get((agent_id, option.day))
+    if published is None or (published.template_id, published.start, published.end) != (
             option.template_id, option.start, option.end):
         return None
-    starts = {b.name: grid.minute(b.start) for b in published.breaks}
     placed = []
     for k, rule in enumerate(option.break_rules):
-        if starts.get(rule.name) not in break_starts(option, k, step):
+        start = published.breaks.get(rule.name)
+        if start not in break_starts(option, k, step):
             return None
-        placed.append((rule, starts[rule.name]))
+        placed.append((rule, start))
     return tuple(placed)
 
 
