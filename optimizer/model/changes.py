@@ -23,6 +23,7 @@ from optimizer.timegrid import TimeGrid
 if TYPE_CHECKING:
     from optimizer.model.builder import ScheduleModel
     from optimizer.model.options import ShiftOption
+    from optimizer.model.plan import PlacedShift
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,16 @@ def option_change_cost(weights: ChangeWeights, published: PublishedShift | None,
     if abs(option.start - published.start) <= 60 and abs(option.end - published.end) <= 60:
         return weights.move_within_hour
     return weights.move_more
+
+
+def shift_change_cost(weights: ChangeWeights, published: PublishedShift | None, shift: PlacedShift | None) -> int:
+    """`optimizer.domain.baseline.change_cost` of one agent-day, in grid minutes."""
+    if shift is None:
+        return 0 if published is None else weights.remove_shift
+    cost = option_change_cost(weights, published, shift.option)
+    if cost or published is None:
+        return cost
+    return weights.move_break * sum(1 for rule, start in shift.breaks if published.breaks.get(rule.name) != start)
 
 
 def add_change_penalties(m: ScheduleModel) -> ObjectiveTerms:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from optimizer.domain.baseline import change_cost, change_weights_of
+from optimizer.domain.baseline import change_weights_of
 from optimizer.domain.ids import time_of_day_minutes
 from optimizer.domain.instance import Agent, Instance
 from optimizer.domain.schedule import (
@@ -23,6 +23,7 @@ from optimizer.domain.schedule import (
     Kpis,
     Violation,
 )
+from optimizer.model import changes
 from optimizer.model.builder import ScheduleModel
 from optimizer.model.objective import piecewise_cost
 from optimizer.model.options import labor_cost
@@ -186,7 +187,7 @@ def agent_terms(instance: Instance, agent: Agent, shifts: dict[int, PlacedShift]
         prefer(matched == request.on, request.weight,
                f"{agent.id} {'requested' if request.on else 'asked not to have'} {what} on {request.date}", day)
 
-    result.changes = _change_costs(instance, agent, shifts, grid)
+    result.changes = _change_costs(instance, agent, shifts)
     soft = _soft_contract_violations(instance, agent.id, instance.contract_of(agent), shifts, paid, grid)
     result.contract_soft = sum(v.penalty for v in soft)
     result.violations.extend(soft)
@@ -327,21 +328,11 @@ def kpis(instance: Instance, plan: Plan, accounting: Accounting) -> Kpis:
                             (accounting.preferences_total, accounting.preferences_honored))
 
 
-def _change_costs(instance: Instance, agent: Agent, shifts: dict[int, PlacedShift], grid: TimeGrid) -> int:
+def _change_costs(instance: Instance, agent: Agent, shifts: dict[int, PlacedShift]) -> int:
     """The `changes` term of one agent (see optimizer.domain.baseline)."""
-    baseline = instance.baseline
-    if baseline is None:
+    if instance.baseline is None:
         return 0
     weights = change_weights_of(instance)
-    total = 0
-    for day in range(instance.horizon.days):
-        published = baseline.shift_of(agent.id, instance.horizon.date_of_day(day))
-        shift = shifts.get(day)
-        if shift is None:
-            total += change_cost(weights, published, None, None, None, {})
-        else:
-            option = shift.option
-            breaks = {rule.name: grid.datetime(start) for rule, start in shift.breaks}
-            total += change_cost(weights, published, grid.datetime(option.start), grid.datetime(option.end),
-                                 option.template_id, breaks)
-    return total
+    published = changes.published_shifts(instance)
+    return sum(changes.shift_change_cost(weights, published.get((agent.id, day)), shifts.get(day))
+               for day in range(instance.horizon.days))
