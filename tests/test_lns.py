@@ -290,6 +290,32 @@ def test_best_response_returns_the_exact_objective_of_its_schedule_and_never_a_w
     assert objective == extract.account(inst, new_plan, new_allocation).objective
 
 
+def test_best_response_sweeps_give_the_same_schedule_with_each_agent_model_kept(monkeypatch) -> None:
+    """The sweeps build each agent's model once and only replace its objective from the second sweep
+    on: with one worker (deterministic) that gives the same schedule as building it every time."""
+    results, built, sweeps = [], [], []
+    original = lns.ScheduleModel
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        built.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(lns, "ScheduleModel", counting)
+    for kept in (lns.BEST_RESPONSE_MODELS_KEPT, 0):
+        monkeypatch.setattr(lns, "BEST_RESPONSE_MODELS_KEPT", kept)
+        inst, budget, options, stats, plan, allocation, start = _constructed_week(time_limit_s=20, workers=1)
+        built.clear()
+        events: list = []
+        new_plan, _, objective = lns.best_response(inst, options, dict(plan), start, budget, events.append,
+                                                   stats, None)
+        results.append((new_plan, objective))
+        sweeps.append((len([e for e in events if e.message and e.message.startswith("sweep")]), len(built)))
+    assert results[0] == results[1]
+    (sweeps_kept, built_kept), (sweeps_each, built_each) = sweeps
+    assert sweeps_kept == sweeps_each >= 2
+    assert built_kept == len(options) < built_each == sweeps_each * len(options)
+
+
 def test_neighbourhoods_run_one_per_worker_and_keep_only_what_improves_the_incumbent(monkeypatch) -> None:
     """Two workers: two sub-solves at a time, each on one CP-SAT worker; whatever comes back from a
     stale incumbent is priced against the current one, so the schedule returned is never worse than

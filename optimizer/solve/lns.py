@@ -78,6 +78,9 @@ DAY_WINDOW_MAX = 14
 AGENTS_PER_CHECK = 50
 """Best-response sweeps recompute the objective exactly after every len(agents) / 50 agents
 (measured on medium: an exact recomputation takes 0.03 s, one agent's best response 0.1 s)."""
+BEST_RESPONSE_MODELS_KEPT = 400
+"""Best-response sweeps keep each agent's model for the next sweep up to this many agents (measured
+on multiskill-large: about 0.4 MB of memory per agent model; a model takes 0.015-0.03 s to build)."""
 SWEEPS_LEAVE = 0.1
 """The best-response sweeps run until they converge or only this share of the time they started
 with is left (then the CP-SAT neighbourhoods). Measured at 60 s, 2 workers, with exact marginal
@@ -187,6 +190,9 @@ def best_response(
             plan[agent_id] = before
 
     check_every = max(1, -(-len(options) // AGENTS_PER_CHECK))
+    # Each agent's own model, built once (a quarter of a sweep's time on multiskill-medium), unless
+    # there are so many agents that keeping them all would cost too much memory.
+    models: dict[tuple[str, ...], ScheduleModel] | None = {} if len(options) <= BEST_RESPONSE_MODELS_KEPT else None
     sweep = 0
     while budget.remaining() > stop_at and (bound is None or objective > bound + 1e-6):
         sweep += 1
@@ -205,7 +211,7 @@ def best_response(
             shift_values = state.shift_values()
             group = state.group_of[agent_id]
             status, sub_plan = _greedy_batch(instance, [agent_options], {group: values[group]}, budget, 2.0,
-                                             sweep, stats, shift_values)
+                                             sweep, stats, shift_values, models)
             stats.lns_iterations += 1
             chosen = current
             if sub_plan is not None and sub_plan[agent_id] != current:
@@ -416,18 +422,26 @@ def _greedy_batch(
     seed_offset: int,
     stats: SolveStats,
     shift_values: dict[tuple[int, str], int] | None = None,
+    models: dict[tuple[str, ...], ScheduleModel] | None = None,
 ) -> tuple[int, Plan | None]:
     """The batch's agents under their own rules and terms, with coverage replaced by a linear
     proxy: each worked interval earns the current marginal value of one more agent, breaks placed
     where they lose the least; a shift of a (day, template) with cover per shift type earns what
-    one more such shift is worth."""
-    m = ScheduleModel(instance, batch, families=GREEDY_FAMILIES, with_breaks=False)
-    add_build_time(stats, m.build_time_s)
+    one more such shift is worth. Only the proxy changes from call to call, so a caller that
+    solves the same batch again (best-response sweeps) passes `models` to build its model once."""
+    key = tuple(agent_options.agent.id for agent_options in batch)
+    m = models.get(key) if models is not None else None
+    if m is None:
+        m = ScheduleModel(instance, batch, families=GREEDY_FAMILIES, with_breaks=False)
+        add_build_time(stats, m.build_time_s)
+        if models is not None:
+            models[key] = m
     step = instance.horizon.interval_minutes
     templates = {t.id: t for t in instance.templates}
     move_break = change_weights_of(instance).move_break if instance.baseline is not None else 0
     placements: dict[tuple[str, ShiftOption], tuple] = {}
-    proxy = []
+    proxy_vars: list[cp_model.IntVar] = []
+    proxy_coefs: list[int] = []
     for group, value in values.items():
         windows = BreakWindows(value, step)
         prefix = windows.prefix
@@ -442,14 +456,16 @@ def _greedy_batch(
                     if kept is not None:  # re-optimization: an unchanged shift's breaks move if that pays
                         lost, placements[key] = _cheaper_breaks(kept, placements[key], lost, windows, move_break)
                     first, last = option.start // step, min(option.end // step, len(value))
-                    proxy.append((lost - (prefix[last] - prefix[first])) * x)
+                    proxy_vars.append(x)
+                    proxy_coefs.append(int(lost - (prefix[last] - prefix[first])))
     for agent_vars in m.agents.values():
         for day, day_vars in agent_vars.days.items():
             for option, x in zip(day_vars.options, day_vars.x, strict=True):
                 worth = (shift_values or {}).get((day, option.template_id), 0)
                 if worth:
-                    proxy.append(-worth * x)
-    m.model.minimize(m.terms.total() + sum(proxy))
+                    proxy_vars.append(x)
+                    proxy_coefs.append(-worth)
+    m.model.minimize(m.terms.total() + cp_model.LinearExpr.weighted_sum(proxy_vars, proxy_coefs))
     # Without presolve: these models (one or two agents, no coverage) are small enough that presolve
     # is most of their time. Measured at 60 s, 2 workers: multiskill-large seed 1 construction
     # 1,960k -> 1,644k and final 1,473k -> 1,335k, seed 2 construction 33 s -> 29 s and final
