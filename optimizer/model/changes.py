@@ -39,8 +39,8 @@ class PublishedShift:
 def published_shifts(instance: Instance) -> dict[tuple[str, int], PublishedShift]:
     """(agent, day) -> its published shift, worked out once per instance: every model of a
     re-optimization (one per best response, batch and neighbourhood) compares each of its shift
-    options with the published shift of that day, and date-time arithmetic per option was a third
-    of a best-response sweep on multiskill-medium."""
+    options with the published shift of that day; date-time arithmetic per option was a third of
+    the Python time of the best-response sweeps on multiskill-medium."""
     baseline = instance.baseline
     rows = baseline.assignments if baseline is not None else []
     cached = getattr(instance, "_published_minutes", None)
