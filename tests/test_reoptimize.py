@@ -186,6 +186,9 @@ def test_a_published_week_that_breaks_a_new_rule_is_rescheduled():
                             demand={"voice": day_demand(BASE_DEMAND)})
     result = solve_and_validate(with_baseline(changed, published))
     assert any(worked.agent_id in note and "afresh" in note for note in result.notes)
+    # The removed shift's cost is a constant of the model's objective: the bound proves the optimum.
+    assert result.changes.counts["removed"] >= 1
+    assert result.status == "optimal" and result.best_bound == result.objective
     frozen = solve_and_validate(with_baseline(changed, published, freeze_until=at(1, "00:00")))
     assert frozen.status == "infeasible"
     assert any(worked.agent_id in line and "frozen or locked" in line for line in frozen.explanation)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from optimizer.domain.baseline import ChangeWeights, change_cost, change_weights_of
+from optimizer.domain.baseline import ChangeWeights, change_weights_of
 from optimizer.domain.instance import Instance
 from optimizer.model.objective import ObjectiveTerms
 from optimizer.timegrid import TimeGrid
@@ -117,13 +117,9 @@ def add_change_penalties(m: ScheduleModel) -> ObjectiveTerms:
 def unplaceable_change_cost(m: ScheduleModel) -> int:
     """Change cost of the agent-days without any shift option (a published shift there is removed
     whatever the solver does): a constant of the objective."""
-    baseline = m.instance.baseline
-    if baseline is None:
+    if m.instance.baseline is None:
         return 0
-    total = 0
-    for agent_id, agent_vars in m.agents.items():
-        for day in range(m.instance.horizon.days):
-            if day not in agent_vars.days:
-                published = baseline.shift_of(agent_id, m.instance.horizon.date_of_day(day))
-                total += change_cost(change_weights_of(m.instance), published, None, None, None, {})
-    return total
+    weights, published = change_weights_of(m.instance), published_shifts(m.instance)
+    return sum(shift_change_cost(weights, published.get((agent_id, day)), None)
+               for agent_id, agent_vars in m.agents.items()
+               for day in range(m.instance.horizon.days) if day not in agent_vars.days)
