@@ -301,19 +301,49 @@ def test_best_response_sweeps_give_the_same_schedule_with_each_agent_model_kept(
         return original(*args, **kwargs)
 
     monkeypatch.setattr(lns, "ScheduleModel", counting)
-    for kept in (lns.BEST_RESPONSE_MODELS_KEPT, 0):
-        monkeypatch.setattr(lns, "BEST_RESPONSE_MODELS_KEPT", kept)
+    for models in ({}, None):
         inst, budget, options, stats, plan, allocation, start = _constructed_week(time_limit_s=20, workers=1)
         built.clear()
         events: list = []
         new_plan, _, objective = lns.best_response(inst, options, dict(plan), start, budget, events.append,
-                                                   stats, None)
+                                                   stats, None, models=models)
         results.append((new_plan, objective))
         sweeps.append((len([e for e in events if e.message and e.message.startswith("sweep")]), len(built)))
     assert results[0] == results[1]
     (sweeps_kept, built_kept), (sweeps_each, built_each) = sweeps
     assert sweeps_kept == sweeps_each >= 2
     assert built_kept == len(options) < built_each == sweeps_each * len(options)
+
+
+def test_sweeps_restart_in_another_order_when_the_neighbourhoods_stall(monkeypatch) -> None:
+    """With the probe's gain threshold out of reach, the search restarts the sweeps from the first
+    schedule in other orders while there is time; it keeps the best schedule it has seen (never
+    worse than the first sweeps'), its trace only goes down, and the schedule passes the validator."""
+    from optimizer.solve.solver import build_result
+    from optimizer.validate import validate
+
+    monkeypatch.setattr(lns, "RESTART_BELOW_GAIN", 1.0)
+    monkeypatch.setattr(lns, "RESTART_PROBE_MIN_S", 0.5)
+    ends: list[int] = []
+    original = lns.best_response
+
+    def recorded(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = original(*args, **kwargs)
+        ends.append(result[2])
+        return result
+
+    monkeypatch.setattr(lns, "best_response", recorded)
+    inst, budget, options, stats, plan, allocation, start = _constructed_week(time_limit_s=30, workers=1)
+    events: list = []
+    outcome = lns.solve_lns(inst, options, (plan, allocation), budget, events.append, stats, None)
+    restarts = [e for e in events if e.message.startswith("restart") and e.message.endswith("another order")]
+    assert len(ends) >= 2 and len(restarts) == len(ends) - 1
+    value = extract.account(inst, outcome.plan, outcome.allocation).objective
+    assert value <= min(ends)
+    trace = [objective for _, objective, _ in stats.progress]
+    assert trace == sorted(trace, reverse=True) and trace[-1] >= value  # the final split can only lower it
+    result = build_result(inst, outcome.plan, outcome.allocation, outcome.status, outcome.bound, budget, stats)
+    assert validate(inst, result).ok
 
 
 def test_neighbourhoods_run_one_per_worker_and_keep_only_what_improves_the_incumbent(monkeypatch) -> None:
@@ -333,14 +363,14 @@ def test_neighbourhoods_run_one_per_worker_and_keep_only_what_improves_the_incum
         return made
 
     monkeypatch.setattr(budget, "solver", solver)
-    new_plan, new_allocation = lns.improve(inst, options, dict(plan), allocation, start, budget,
-                                           lambda event: None, stats, None)
+    new_plan, new_allocation, objective = lns.improve(inst, options, dict(plan), allocation, start, budget,
+                                                      lambda event: None, stats, None)
     assert most[0] == 2
     assert set(workers) == {1}
     # The allocation is the last kept step's split of the multi-skill groups, repaired where a later
     # step moved their agents (as the solver does before it reports).
     final = extract.account(inst, new_plan, repair_allocation(inst, new_plan, new_allocation)).objective
-    assert final <= start
+    assert final == objective <= start
     assert [row[1] for row in stats.progress] == sorted((row[1] for row in stats.progress), reverse=True)
     if stats.progress:
         assert stats.progress[-1][1] == final
@@ -390,8 +420,8 @@ def test_one_worker_neighbourhoods_do_not_depend_on_the_wall_clock(monkeypatch) 
 
     def run() -> tuple[dict, list[tuple[str, float, float]]]:
         recorded.clear()
-        new_plan, _ = lns.improve(inst, options, dict(plan), allocation, start,
-                                  Budget(budget.settings, time.perf_counter()), lambda event: None, SolveStats(), None)
+        new_plan, _, _ = lns.improve(inst, options, dict(plan), allocation, start,
+                                     Budget(budget.settings, time.perf_counter()), lambda event: None, SolveStats(), None)
         return new_plan, list(recorded)
 
     steady = run()

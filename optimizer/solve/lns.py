@@ -81,6 +81,19 @@ AGENTS_PER_CHECK = 50
 BEST_RESPONSE_MODELS_KEPT = 400
 """Best-response sweeps keep each agent's model for the next sweep up to this many agents (measured
 on multiskill-large: about 0.4 MB of memory per agent model; a model takes 0.015-0.03 s to build)."""
+RESTART_PROBE_SHARE = 0.1
+RESTART_PROBE_MIN_S = 5.0
+RESTART_BELOW_GAIN = 0.001
+"""After the sweeps converge, the neighbourhoods run for a probe (a tenth of the sweeps' time,
+at least 5 s); when that gains under 0.1% and there is time for another round of sweeps, the
+sweeps start again from the first schedule in another order of the agents, and the better result
+goes on (once the probe gains more, the neighbourhoods keep the rest of the time). Sweeps in
+different orders from one schedule end 1-2% apart, while on the generated instances the
+neighbourhoods gain about 0.01% in the 30 s after the sweeps converge. Measured at 300 s, 2 workers,
+seed 1: multiskill-medium's re-optimization after the forecast change 208,672 (83.0 agent-h short,
+237 agent-days changed) -> 204,836 and 204,856 in two runs (81.25 h, 218; 8 restarts ending at
+204,996-209,815), multiskill-medium 141,342 -> 141,391 (10 restarts; no gain). At 60 s none fits on
+either; demo-small's neighbourhoods keep gaining, so it does not restart."""
 SWEEPS_LEAVE = 0.1
 """The best-response sweeps run until they converge or only this share of the time they started
 with is left (then the CP-SAT neighbourhoods). Measured at 60 s, 2 workers, with exact marginal
@@ -104,12 +117,47 @@ def solve_lns(
     from optimizer.solve.solver import Outcome
 
     plan, allocation = first
-    objective = extract.account(instance, plan, allocation).objective
+    objective = first_objective = extract.account(instance, plan, allocation).objective
     stats.progress.append([round(budget.elapsed(), 3), objective, bound if bound is not None else -1])
-    plan, allocation, objective = best_response(instance, options, plan, objective, budget, emit, stats, bound)
     multi_skill = any(len(group_of(a)) > 1 for a in instance.agents)
     reserve = allocation_time(budget) + 0.5 if multi_skill else 0.2
-    plan, allocation = improve(instance, options, plan, allocation, objective, budget, emit, stats, bound, reserve)
+    models: dict[tuple[str, ...], ScheduleModel] | None = {} if len(options) <= BEST_RESPONSE_MODELS_KEPT else None
+
+    def spent() -> float:  # in the units of budget.remaining(), so that one worker stays deterministic
+        return budget.used_deterministic if budget.deterministic else budget.elapsed()
+
+    started, built = spent(), stats.build_time_s
+    plan, allocation, objective = best_response(instance, options, dict(first[0]), objective, budget, emit, stats,
+                                                bound, models=models)
+    # What another round of sweeps takes: as long, less the agent models it builds once (wall-clock).
+    sweeps_s = spent() - started
+    if models is not None and not budget.deterministic:
+        sweeps_s -= stats.build_time_s - built
+    restart = 0
+    while budget.remaining() > reserve and (bound is None or objective > bound + 1e-6):
+        probe = max(RESTART_PROBE_MIN_S, RESTART_PROBE_SHARE * sweeps_s)
+        before = objective
+        plan, allocation, objective = improve(instance, options, plan, allocation, objective, budget, emit, stats,
+                                              bound, max(reserve, budget.remaining() - probe), round_=restart)
+        if before - objective > RESTART_BELOW_GAIN * before or budget.remaining() < sweeps_s + reserve:
+            plan, allocation, objective = improve(instance, options, plan, allocation, objective, budget, emit,
+                                                  stats, bound, reserve, round_=restart + 1)
+            break
+        restart += 1
+        emit(ProgressEvent(budget.elapsed(), "improve", message=f"restart {restart}: sweeps in another order"))
+        started, marked = spent(), len(stats.progress)
+        again, again_allocation, again_objective = best_response(
+            instance, options, dict(first[0]), first_objective, budget, lambda event: None, stats, bound,
+            order=restart, models=models)
+        del stats.progress[marked:]  # the trace follows the incumbent, not the restart's own descent
+        sweeps_s = spent() - started
+        logger.debug("restart %d: sweeps from the first schedule in another order: %d (incumbent %d)",
+                     restart, again_objective, objective)
+        if again_objective < objective:
+            plan, allocation, objective = again, again_allocation, again_objective
+            stats.progress.append([round(budget.elapsed(), 3), objective, bound if bound is not None else -1])
+            emit(ProgressEvent(budget.elapsed(), "improve", objective=objective, bound=bound, improved=True,
+                               message=f"restart {restart} is better"))
     allocation = best_allocation(instance, plan, allocation, budget)
     return Outcome("feasible", plan, allocation, bound)
 
@@ -155,6 +203,8 @@ def best_response(
     emit: ProgressCallback,
     stats: SolveStats,
     bound: float | None,
+    order: int = 0,
+    models: dict[tuple[str, ...], ScheduleModel] | None = None,
 ) -> tuple[Plan, Allocation, int]:
     """Sweeps over the agents: take one agent out and schedule it again against what everyone
     else covers. The marginal values are exact for one agent (it changes each interval's coverage
@@ -166,8 +216,10 @@ def best_response(
     worse all of its moves.
     A checkpoint every `AGENTS_PER_CHECK`-th of the agents keeps the recomputations (linear in the
     agents) at about a tenth of the sweep's time.
-    Stops when a sweep gains under 0.1% or when `SWEEPS_LEAVE` of the remaining time is left."""
-    rng = random.Random(budget.settings.seed + 2)
+    Stops when a sweep gains under 0.1% or when `SWEEPS_LEAVE` of the remaining time is left.
+    `order` draws another order of the agents (restarts); `models` keeps each agent's model from one
+    call to the next (see BEST_RESPONSE_MODELS_KEPT)."""
+    rng = random.Random(budget.settings.seed + 2 + 7919 * order)
     grid = TimeGrid(instance.horizon)
     step = grid.step
     horizon = instance.horizon.num_intervals
@@ -190,9 +242,6 @@ def best_response(
             plan[agent_id] = before
 
     check_every = max(1, -(-len(options) // AGENTS_PER_CHECK))
-    # Each agent's own model, built once (a quarter of a sweep's time on multiskill-medium), unless
-    # there are so many agents that keeping them all would cost too much memory.
-    models: dict[tuple[str, ...], ScheduleModel] | None = {} if len(options) <= BEST_RESPONSE_MODELS_KEPT else None
     sweep = 0
     while budget.remaining() > stop_at and (bound is None or objective > bound + 1e-6):
         sweep += 1
@@ -607,7 +656,8 @@ def improve(
     stats: SolveStats,
     bound: float | None,
     reserve_s: float = 0.2,
-) -> tuple[Plan, Allocation]:
+    round_: int = 0,
+) -> tuple[Plan, Allocation, int]:
     """Agent neighbourhoods (a few agents, the whole horizon; from one skill group or at random)
     interleave with day neighbourhoods (many agents, one to three consecutive days) every fifth step.
     One step per worker runs at a time (one step on one worker, in the same order as ever, so that a
@@ -615,8 +665,9 @@ def improve(
     it was drawn and its result is priced against the incumbent of the moment it ends. Measured at
     60 s, 2 workers, seeds 1-3, against one two-worker step at a time: demo-small 25,311 / 25,682 /
     24,548 -> 23,909 / 25,247 / 24,097 (about twice as many steps); multiskill-medium equal (its
-    best-response sweeps leave the neighbourhoods little to gain)."""
-    rng = random.Random(budget.settings.seed + 1)
+    best-response sweeps leave the neighbourhoods little to gain). `round_` draws other
+    neighbourhoods when the search comes back to this after a restart."""
+    rng = random.Random(budget.settings.seed + 1 + 7919 * round_)
     by_group: dict[tuple[str, ...], list[AgentOptions]] = {}
     for agent_options in options:
         by_group.setdefault(group_of(agent_options.agent), []).append(agent_options)
@@ -687,7 +738,7 @@ def improve(
         logger.debug("lns %d: %s %d agents, %s, %.2f s, objective %d", iteration, step.nb.name, step.agents,
                      getattr(step.status, "name", step.status), step.seconds, objective)
     stats.lns_iterations += iteration
-    return plan, allocation
+    return plan, allocation, objective
 
 
 def short_day(instance: Instance, plan: Plan, rng: random.Random) -> int | None:
