@@ -363,7 +363,7 @@ def test_neighbourhoods_run_one_per_worker_and_keep_only_what_improves_the_incum
         return made
 
     monkeypatch.setattr(budget, "solver", solver)
-    new_plan, new_allocation, objective = lns.improve(inst, options, dict(plan), allocation, start, budget,
+    new_plan, new_allocation, objective, _ = lns.improve(inst, options, dict(plan), allocation, start, budget,
                                                       lambda event: None, stats, None)
     assert most[0] == 2
     assert set(workers) == {1}
@@ -420,7 +420,7 @@ def test_one_worker_neighbourhoods_do_not_depend_on_the_wall_clock(monkeypatch) 
 
     def run() -> tuple[dict, list[tuple[str, float, float]]]:
         recorded.clear()
-        new_plan, _, _ = lns.improve(inst, options, dict(plan), allocation, start,
+        new_plan, _, _, _ = lns.improve(inst, options, dict(plan), allocation, start,
                                      Budget(budget.settings, time.perf_counter()), lambda event: None, SolveStats(), None)
         return new_plan, list(recorded)
 

@@ -87,12 +87,12 @@ RESTART_BELOW_GAIN = 0.001
 """After the sweeps converge, the neighbourhoods run for a probe (a tenth of the sweeps' time,
 at least 5 s); when that gains under 0.1% and there is time for another round of sweeps, the
 sweeps start again from the first schedule in another order of the agents, and the better result
-goes on (once the probe gains more, the neighbourhoods keep the rest of the time). Sweeps in
+goes on (once the probe gains more, the same neighbourhood search goes on to the end). Sweeps in
 different orders from one schedule end 1-2% apart, while on the generated instances the
 neighbourhoods gain about 0.01% in the 30 s after the sweeps converge. Measured at 300 s, 2 workers,
 seed 1: multiskill-medium's re-optimization after the forecast change 208,672 (83.0 agent-h short,
-237 agent-days changed) -> 204,836 and 204,856 in two runs (81.25 h, 218; 8 restarts ending at
-204,996-209,815), multiskill-medium 141,342 -> 141,391 (10 restarts; no gain). At 60 s none fits on
+237 agent-days changed) -> 204,804-204,856 in three runs (81.0-81.25 h, 218-219; 8 restarts ending
+at 204,996-209,815), multiskill-medium 141,342 -> 141,391 (10 restarts; no gain). At 60 s none fits on
 either; demo-small's neighbourhoods keep gaining, so it does not restart."""
 SWEEPS_LEAVE = 0.1
 """The best-response sweeps run until they converge or only this share of the time they started
@@ -136,12 +136,11 @@ def solve_lns(
     restart = 0
     while budget.remaining() > reserve and (bound is None or objective > bound + 1e-6):
         probe = max(RESTART_PROBE_MIN_S, RESTART_PROBE_SHARE * sweeps_s)
-        before = objective
-        plan, allocation, objective = improve(instance, options, plan, allocation, objective, budget, emit, stats,
-                                              bound, max(reserve, budget.remaining() - probe), round_=restart)
-        if before - objective > RESTART_BELOW_GAIN * before or budget.remaining() < sweeps_s + reserve:
-            plan, allocation, objective = improve(instance, options, plan, allocation, objective, budget, emit,
-                                                  stats, bound, reserve, round_=restart + 1)
+        restart_fits = budget.remaining() - probe >= sweeps_s + reserve
+        plan, allocation, objective, stalled = improve(instance, options, plan, allocation, objective, budget, emit,
+                                                       stats, bound, reserve, round_=restart,
+                                                       probe_s=probe if restart_fits else None)
+        if not stalled:
             break
         restart += 1
         emit(ProgressEvent(budget.elapsed(), "improve", message=f"restart {restart}: sweeps in another order"))
@@ -657,7 +656,8 @@ def improve(
     bound: float | None,
     reserve_s: float = 0.2,
     round_: int = 0,
-) -> tuple[Plan, Allocation, int]:
+    probe_s: float | None = None,
+) -> tuple[Plan, Allocation, int, bool]:
     """Agent neighbourhoods (a few agents, the whole horizon; from one skill group or at random)
     interleave with day neighbourhoods (many agents, one to three consecutive days) every fifth step.
     One step per worker runs at a time (one step on one worker, in the same order as ever, so that a
@@ -666,7 +666,8 @@ def improve(
     60 s, 2 workers, seeds 1-3, against one two-worker step at a time: demo-small 25,311 / 25,682 /
     24,548 -> 23,909 / 25,247 / 24,097 (about twice as many steps); multiskill-medium equal (its
     best-response sweeps leave the neighbourhoods little to gain). `round_` draws other
-    neighbourhoods when the search comes back to this after a restart."""
+    neighbourhoods when the search comes back to this after a restart. With `probe_s`, it stops
+after that long when it has gained under RESTART_BELOW_GAIN, and says so (`stalled`)."""
     rng = random.Random(budget.settings.seed + 1 + 7919 * round_)
     by_group: dict[tuple[str, ...], list[AgentOptions]] = {}
     for agent_options in options:
@@ -715,8 +716,16 @@ def improve(
         seconds = budget.used_deterministic - charged if budget.deterministic else time.perf_counter() - started
         return _Step(nb, len(free), status, sub_plan, sub_alloc, seconds)
 
+    start_objective, stalled = objective, False
+    probe_until = None if probe_s is None else budget.remaining() - probe_s
+
     def running() -> bool:
-        return budget.remaining() > reserve_s and len(options) > 1 and (bound is None or objective > bound + 1e-6)
+        nonlocal probe_until, stalled
+        if probe_until is not None and budget.remaining() <= probe_until:
+            probe_until = None
+            stalled = start_objective - objective < RESTART_BELOW_GAIN * start_objective
+        return not stalled and budget.remaining() > reserve_s and len(options) > 1 and (
+            bound is None or objective > bound + 1e-6)
 
     for step in one_per_worker(parallel, submit, running):
         gain = 0
@@ -738,7 +747,7 @@ def improve(
         logger.debug("lns %d: %s %d agents, %s, %.2f s, objective %d", iteration, step.nb.name, step.agents,
                      getattr(step.status, "name", step.status), step.seconds, objective)
     stats.lns_iterations += iteration
-    return plan, allocation, objective
+    return plan, allocation, objective, stalled
 
 
 def short_day(instance: Instance, plan: Plan, rng: random.Random) -> int | None:
