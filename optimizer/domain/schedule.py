@@ -229,6 +229,10 @@ class SolveStats(BaseModel):
         default_factory=list, description="[elapsed_s, objective, bound] at each improvement."
     )
 
+    def record(self, elapsed_s: float, objective: float, bound: float | None) -> None:
+        """One row of `progress` (a missing bound is written as -1)."""
+        self.progress.append([round(elapsed_s, 3), objective, bound if bound is not None else -1])
+
 
 ChangeKind = Literal["unchanged", "moved", "added", "removed", "break_moved"]
 

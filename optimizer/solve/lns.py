@@ -118,7 +118,7 @@ def solve_lns(
 
     plan, allocation = first
     objective = first_objective = extract.account(instance, plan, allocation).objective
-    stats.progress.append([round(budget.elapsed(), 3), objective, bound if bound is not None else -1])
+    stats.record(budget.elapsed(), objective, bound)
     multi_skill = any(len(group_of(a)) > 1 for a in instance.agents)
     reserve = allocation_time(budget) + 0.5 if multi_skill else 0.2
     models: dict[tuple[str, ...], ScheduleModel] | None = {} if len(options) <= BEST_RESPONSE_MODELS_KEPT else None
@@ -154,7 +154,7 @@ def solve_lns(
                      restart, again_objective, objective)
         if again_objective < objective:
             plan, allocation, objective = again, again_allocation, again_objective
-            stats.progress.append([round(budget.elapsed(), 3), objective, bound if bound is not None else -1])
+            stats.record(budget.elapsed(), objective, bound)
             emit(ProgressEvent(budget.elapsed(), "improve", objective=objective, bound=bound, improved=True,
                                message=f"restart {restart} is better"))
     allocation = best_allocation(instance, plan, allocation, budget)
@@ -284,7 +284,7 @@ def best_response(
                 kept += len(pending)
                 objective, pending = value, []
         elapsed = budget.elapsed()
-        stats.progress.append([round(elapsed, 3), objective, bound if bound is not None else -1])
+        stats.record(elapsed, objective, bound)
         emit(ProgressEvent(elapsed, "improve", objective=objective, bound=bound, improved=objective < at_start,
                            solutions=stats.lns_iterations, message=f"sweep {sweep}: {kept} agents moved"))
         logger.debug("best-response sweep %d: %d moves, %d kept, %d -> %d", sweep, moves, kept, at_start, objective)
@@ -667,7 +667,7 @@ def improve(
     24,548 -> 23,909 / 25,247 / 24,097 (about twice as many steps); multiskill-medium equal (its
     best-response sweeps leave the neighbourhoods little to gain). `round_` draws other
     neighbourhoods when the search comes back to this after a restart. With `probe_s`, it stops
-after that long when it has gained under RESTART_BELOW_GAIN, and says so (`stalled`)."""
+    after that long when it has gained under RESTART_BELOW_GAIN, and says so (`stalled`)."""
     rng = random.Random(budget.settings.seed + 1 + 7919 * round_)
     by_group: dict[tuple[str, ...], list[AgentOptions]] = {}
     for agent_options in options:
@@ -739,7 +739,7 @@ after that long when it has gained under RESTART_BELOW_GAIN, and says so (`stall
             if value < objective:
                 plan, allocation, objective = candidate, step.allocation, value
                 elapsed = budget.elapsed()
-                stats.progress.append([round(elapsed, 3), objective, bound if bound is not None else -1])
+                stats.record(elapsed, objective, bound)
                 emit(ProgressEvent(elapsed, "improve", objective=objective, bound=bound,
                                    solutions=iteration + 1, improved=True))
         step.nb.adapt(step.status)

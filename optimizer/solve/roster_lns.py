@@ -185,8 +185,7 @@ def improve_in_model(
             incumbent = Incumbent(list(solver.response_proto.solution), solver.objective_value, solver)
             if gain > 0:
                 elapsed = budget.elapsed()
-                stats.progress.append([round(elapsed, 3), incumbent.objective,
-                                       bound if bound is not None else -1])
+                stats.record(elapsed, incumbent.objective, bound)
                 emit(ProgressEvent(elapsed, "improve", objective=incumbent.objective, bound=bound,
                                    solutions=iteration, improved=True,
                                    message=f"{step.kind.name} neighbourhood"))
@@ -233,7 +232,7 @@ def _recombine(m: ScheduleModel, incumbent: Incumbent, budget: Budget, emit: Pro
         best = Incumbent(list(solver.response_proto.solution), solver.objective_value, solver)
     if best is not incumbent:
         elapsed = budget.elapsed()
-        stats.progress.append([round(elapsed, 3), best.objective, bound if bound is not None else -1])
+        stats.record(elapsed, best.objective, bound)
         emit(ProgressEvent(elapsed, "improve", objective=best.objective, bound=bound, improved=True,
                            message="rosters recombined"))
     return best, bound, restricted
