@@ -77,6 +77,35 @@ def test_bad_instance_names_the_field_path(tmp_path: Path, command: str) -> None
     assert "agents[0].contract: unknown contract 'ft40'" in flat(result.output)
 
 
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    (("demand", 0, "required", 8), 10**12, "demand[0].required[8]: Input should be less than or equal to 100000"),
+    (("agents", 0, "cost_per_hour"), 1e300, "agents[0].cost_per_hour: Input should be less than or equal to"),
+    (("agents", 0, "cost_per_hour"), float("inf"), "agents[0].cost_per_hour: Input should be a finite number"),
+    (("contracts", 0, "max_paid_minutes"), 10**20, "contracts[0].max_paid_minutes: Input should be less than"),
+    (("solver", "seed"), 2**31, "solver.seed: Input should be less than or equal to 2147483647"),
+])
+def test_out_of_range_numbers_name_the_field(tmp_path: Path, field: tuple, value: Any, reason: str) -> None:
+    # Each of these once got past the checks: a demand of 10**12 held a solve for hours (its
+    # shortfall's cost was summed unit by unit), the others failed inside CP-SAT's bindings.
+    data = tiny().model_dump(mode="json")
+    *path, last = field
+    target = data
+    for key in path:
+        target = target[key]
+    target[last] = value
+    result = run("solve", write(tmp_path / "broken.json", data), "--time-limit", "1")
+    assert result.exit_code == 2, result.output
+    assert reason in flat(result.output)
+
+
+def test_the_largest_seed_solves(tmp_path: Path) -> None:
+    # The solver adds offsets to the seed of its sub-searches; CP-SAT's seed is a 32-bit integer.
+    result = run("solve", instance_file(tmp_path), "--time-limit", "5", "--workers", "1", "--seed", str(2**31 - 1),
+                 "--quiet", "-o", tmp_path / "schedule.json")
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "schedule.json").read_text())["objective"] == 40
+
+
 def test_malformed_json(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text('{"name": "x", "horizon": ', encoding="utf-8")

@@ -42,8 +42,10 @@ from optimizer.domain.instance import (
 )
 from optimizer.domain.schedule import SolveResult
 from optimizer.model.builder import ScheduleModel
+from optimizer.model.objective import piecewise_cost
 from optimizer.model.options import agent_options
 from optimizer.timegrid import TimeGrid
+from optimizer.validate.objective import under_staffing_cost
 
 FOUR = template("four", earliest_start="08:00", latest_start="10:00", lengths_minutes=(240,), breaks=[])
 """A 4-hour shift starting at 08:00, 09:00 or 10:00, no breaks."""
@@ -187,6 +189,19 @@ def test_under_staffing_last_weight_repeats() -> None:
     # Nobody to schedule, 6 missing at 08: 100 + 150 + 225 + 350 + 350 + 350 = 1525.
     res = optimum(tiny_instance(agents=[], demand={"voice": hourly({8: 6})}), 1525)
     assert res.assignments == []
+
+
+def test_under_staffing_cost_of_a_huge_shortfall_is_computed_in_closed_form() -> None:
+    # Model and validator each price a shortfall without a loop over its units (a shortfall of
+    # 10**12 once held a solve for hours): 100 + 150 + 225, then 350 for every further unit.
+    expected = 100 + 150 + 225 + 350 * (10**12 - 3)
+    assert piecewise_cost(10**12, [100, 150, 225, 350]) == expected
+    assert under_staffing_cost(10**12, [100, 150, 225, 350]) == expected
+    for shortfall in range(7):
+        by_unit = sum([100, 150, 225, 350][min(k, 3)] for k in range(shortfall))
+        assert piecewise_cost(shortfall, [100, 150, 225, 350]) == by_unit
+        assert under_staffing_cost(shortfall, [100, 150, 225, 350]) == by_unit
+    assert piecewise_cost(5, [7]) == under_staffing_cost(5, [7]) == 35
 
 
 @pytest.mark.parametrize(("skill", "expected"), [(Skill(id="voice"), 40),

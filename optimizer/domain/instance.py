@@ -28,7 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from optimizer.domain.baseline import Baseline
 from optimizer.domain.forecast import FORECAST_CHANNELS, QUEUE_CHANNELS, DemandForecast, UnderStaffingMode
 from optimizer.domain.ids import (
+    Headcount,
     Identifier,
+    Money,
     NonNegInt,
     PositiveInt,
     TimeOfDay,
@@ -128,7 +130,7 @@ class SkillDemand(_Strict):
     (`optimizer.domain.forecast`). Exactly one of the two."""
 
     skill: Identifier
-    required: list[NonNegInt] | None = None
+    required: list[Headcount] | None = None
     forecast: DemandForecast | None = None
 
 
@@ -139,7 +141,7 @@ class ShiftDemand(_Strict):
 
     date: dt.date
     template: Identifier
-    required: NonNegInt
+    required: Headcount
     under_weight: Weight = 100
     over_weight: Weight = 1
 
@@ -176,7 +178,7 @@ class ShiftTemplate(_Strict):
     start_step_minutes: PositiveInt = 15
     lengths_minutes: list[PositiveInt] = Field(min_length=1)
     days: list[Weekday] | None = None
-    cost_per_shift: float = Field(default=0.0, ge=0)
+    cost_per_shift: Money = 0.0
     breaks: list[BreakRule] = Field(default_factory=list)
     min_work_between_breaks_minutes: NonNegInt = 0
 
@@ -310,7 +312,7 @@ class Agent(_Strict):
     name: str = ""
     contract: Identifier
     skills: list[AgentSkill] = Field(min_length=1)
-    cost_per_hour: float = Field(default=0.0, ge=0)
+    cost_per_hour: Money = 0.0
     availability: list[TimeWindow] | None = None
     time_off: list[TimeWindow] = Field(default_factory=list)
     locks: list[Lock] = Field(default_factory=list)
@@ -331,7 +333,7 @@ class Weights(_Strict):
         "Should be non-decreasing.",
     )
     over_staffing: Weight = 10
-    labor_cost: float = Field(default=1.0, ge=0, description="Multiplier on the money cost of shifts.")
+    labor_cost: Money = Field(default=1.0, description="Multiplier on the money cost of shifts.")
     preferences: Weight = Field(default=1, description="Multiplier on the preference weights.")
     fairness: Weight = Field(
         default=0, description="Per minute of spread (max - min paid minutes) within a contract."
@@ -414,7 +416,7 @@ class Design(_Strict):
 class SolverSettings(_Strict):
     time_limit_s: float = Field(default=60.0, gt=0, le=86_400)
     workers: int = Field(default=2, ge=1, le=64)
-    seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
     relative_gap: float = Field(default=0.0, ge=0, le=1)
     log: bool = False
     use_hints: bool = True

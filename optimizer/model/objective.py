@@ -67,5 +67,7 @@ def piecewise_shortfall(
 
 
 def piecewise_cost(shortfall: int, weights: list[int]) -> int:
-    """Cost of a shortfall under increasing per-unit weights (last weight repeats)."""
-    return sum(weights[min(k, len(weights) - 1)] for k in range(shortfall))
+    """Cost of a shortfall under increasing per-unit weights (last weight repeats). In closed form:
+    a shortfall can be as large as the demand, and a loop over its units held a solve for hours."""
+    stepped = min(shortfall, len(weights))
+    return sum(weights[:stepped]) + (shortfall - stepped) * weights[-1]

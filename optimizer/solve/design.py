@@ -279,7 +279,7 @@ class _Search:
         solver = cp_model.CpSolver()
         params = solver.parameters
         params.num_workers = workers
-        params.random_seed = self.settings.seed + self.solves
+        params.random_seed = (self.settings.seed + self.solves) % 2**31  # CP-SAT seeds are int32
         params.max_time_in_seconds = max(0.05, limit_s)
         if self.settings.relative_gap:
             params.relative_gap_limit = self.settings.relative_gap

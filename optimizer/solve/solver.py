@@ -135,7 +135,7 @@ class Budget:
         solver = cp_model.CpSolver()
         params = solver.parameters
         params.num_workers = workers or self.settings.workers
-        params.random_seed = self.settings.seed + seed_offset
+        params.random_seed = (self.settings.seed + seed_offset) % 2**31  # CP-SAT seeds are int32
         limit_s = max(0.05, limit_s)
         if self.deterministic:
             params.max_deterministic_time = limit_s

@@ -55,8 +55,13 @@ SHIFT_DEMAND = "shift demand"
 
 
 def under_staffing_cost(shortfall: int, weights: Sequence[int]) -> int:
-    """Sum of the first `shortfall` weights, the last weight repeating."""
-    return sum(weights[min(k, len(weights) - 1)] for k in range(shortfall))
+    """Sum of the first `shortfall` weights, the last weight repeating (without a loop over the
+    units: a shortfall can be very large)."""
+    if shortfall <= 0:
+        return 0
+    if shortfall <= len(weights):
+        return sum(weights[:shortfall])
+    return sum(weights) + weights[-1] * (shortfall - len(weights))
 
 
 def under_staffing(instance: Instance, assignments: Sequence[Assignment], scheduled: dict[str, list[int]]) -> int:
