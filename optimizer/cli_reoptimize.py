@@ -11,7 +11,14 @@ import typer
 from pydantic import ValidationError
 
 from optimizer.domain.baseline import Baseline, ChangeWeights, LockedDay
-from optimizer.domain.instance import Instance, InstanceError, issues_from_pydantic, parse_instance
+from optimizer.domain.instance import (
+    PUBLISHED_ROWS,
+    FieldIssue,
+    Instance,
+    InstanceError,
+    issues_from_pydantic,
+    parse_instance,
+)
 
 
 def _locks(values: list[str]) -> tuple[list[str], list[LockedDay]]:
@@ -77,6 +84,10 @@ def register(app: typer.Typer) -> None:
         except ValidationError as exc:
             raise cli._bad_input(InstanceError(issues_from_pydantic(exc)), "the re-optimization options") from None
         except InstanceError as exc:
+            rows = [i for i in exc.issues if i.path.startswith(PUBLISHED_ROWS)]
+            if rows:  # the published roster's own rows: name them as in the file given
+                raise cli._bad_input(InstanceError([FieldIssue(path=i.path.removeprefix("baseline."), reason=i.reason)
+                                                    for i in rows]), str(previous)) from None
             raise cli._bad_input(exc, "the re-optimization options") from None
         settings = cli._settings(instance, time_limit_s=time_limit, workers=workers, seed=seed)
         if output is not None:

@@ -80,6 +80,17 @@ def issues_from_request_error(errors: Iterable[dict[str, Any]]) -> list[Issue]:
 
 async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    whole_body = any(tuple(e.get("loc", ())) == ("body",) for e in exc.errors())
+    if whole_body and request.method in ("POST", "PUT", "PATCH"):
+        content_type = request.headers.get("content-type", "")
+        if "json" not in content_type.lower():  # FastAPI reads a body as JSON only when it says so
+            return problem_response(415, Problem(
+                error="unsupported_media_type",
+                detail=f"send the body as JSON with Content-Type: application/json (got "
+                       f"{content_type or 'no Content-Type'})"))
+        if not await request.body():
+            return problem_response(422, Problem(error="invalid_input", detail="invalid input (body): 1 issue(s)",
+                                                 issues=[Issue(path="", reason="the body is empty", source="body")]))
     issues = issues_from_request_error(exc.errors())
     sources = sorted({i.source for i in issues})
     return problem_response(422, Problem(error="invalid_input", detail=f"invalid input ({', '.join(sources)}): "

@@ -4,7 +4,9 @@ result back. A worker is a spawned process (or, for tests, a thread of the API p
 While a job runs, a watcher thread in the worker polls the store every `cancel_poll_s`: a cancel
 request (or a server shutdown, or the wall-clock guard) sets the stop Event passed to `solve()`,
 which ends the search at once and keeps the best schedule so far. The same thread writes the
-latest progress to the store, at most once per `progress_interval_s`.
+latest progress to the store, at most once per `progress_interval_s`. A solve that has not stopped
+`stop_grace_s` after a cancel or the guard is abandoned: the job is recorded (cancelled, or failed
+with `error.code: stuck`) and the worker process exits; the pool starts a fresh one.
 """
 
 from __future__ import annotations
@@ -48,6 +50,10 @@ class WorkerConfig:
     progress_interval_s: float = 0.5
     wall_guard_factor: float = 3.0
     log_level: str = "info"
+    stop_grace_s: float = 30.0
+    """A solve still running this long after a cancel or the wall-clock guard stopped it (it is inside
+    code that does not look at the stop event) is abandoned: the job is recorded, and the worker
+    process exits so that the pool starts a fresh one. Only for process workers."""
 
 
 def run_solve(
@@ -134,8 +140,72 @@ def final_progress(result: SolveResult, tracker: ProgressTracker) -> dict[str, A
     }
 
 
-def run_job(store: JobStore, job: ClaimedJob, config: WorkerConfig, shutdown: Flag, parent_alive: Any) -> str:
-    """Solve one claimed job and record its end. Returns the job's new status (or "released")."""
+class _Watch:
+    """The watcher thread of one job: polls the store for a cancel request, the server for a shutdown
+    and the clock for the guard, and sets `stop` on the first; writes the latest progress; with
+    `can_exit`, abandons a solve that does not stop within `config.stop_grace_s` of a cancel or the
+    guard (records the job, then ends the process)."""
+
+    def __init__(self, store: JobStore, job: ClaimedJob, config: WorkerConfig, shutdown: Flag, parent_alive: Any,
+                 tracker: ProgressTracker, can_exit: bool, guard_s: float) -> None:
+        self.store, self.job, self.config, self.shutdown, self.parent_alive = store, job, config, shutdown, parent_alive
+        self.tracker, self.can_exit, self.guard_s = tracker, can_exit, guard_s
+        self.stop = threading.Event()
+        self.done = threading.Event()
+        self.reason: list[str] = []
+        self.started = time.monotonic()
+
+    def run(self) -> None:
+        last_write = 0.0
+        stopped_at: float | None = None
+        while not self.done.wait(self.config.cancel_poll_s):
+            if self.stop.is_set() and self.can_exit and self.reason[0] != "shutdown":
+                stopped_at = stopped_at or time.monotonic()
+                if time.monotonic() - stopped_at > self.config.stop_grace_s:
+                    self._abandon(self.reason[0])
+                    return
+            if not self.stop.is_set():
+                self._check()
+            now = time.monotonic()
+            if now - last_write >= self.config.progress_interval_s:
+                progress = self.tracker.take()
+                if progress is not None:
+                    last_write = now
+                    self.store.write_progress(self.job.id, self.job.claim_token, progress)
+
+    def _check(self) -> None:
+        if self.shutdown.is_set() or not self.parent_alive():
+            self.reason.append("shutdown")
+        elif self.store.cancel_requested(self.job.id, self.job.claim_token):
+            self.reason.append("cancel")
+        elif time.monotonic() - self.started > self.guard_s:
+            self.reason.append("guard")
+        if self.reason:
+            logger.info("job %s: stopping the solve (%s)", self.job.id, self.reason[0])
+            self.stop.set()
+
+    def _abandon(self, why: str) -> None:
+        message = (f"the solve did not stop within {self.config.stop_grace_s:g} s of the "
+                   f"{'cancel request' if why == 'cancel' else 'wall-clock guard'}; its worker process was restarted")
+        logger.error("job %s: %s", self.job.id, message)
+        if why == "cancel":
+            self.store.finish(self.job.id, self.job.claim_token, "cancelled", progress=self.tracker.latest(),
+                              note=message)
+        else:
+            self.store.finish(self.job.id, self.job.claim_token, "failed", progress=self.tracker.latest(),
+                              error=("stuck", message))
+        _exit_process(75)
+
+
+def _exit_process(code: int) -> None:
+    os._exit(code)  # noqa: SLF001 - the solve's thread cannot be stopped; only the process can end
+
+
+def run_job(store: JobStore, job: ClaimedJob, config: WorkerConfig, shutdown: Flag, parent_alive: Any,
+            can_exit: bool = False) -> str:
+    """Solve one claimed job and record its end. Returns the job's new status (or "released").
+    With `can_exit` (a worker process of its own), a solve that does not stop within
+    `config.stop_grace_s` of a cancel or the guard ends the process, its job recorded first."""
     try:
         instance = parse_instance(json.loads(job.instance_json))
         settings = SolverSettings.model_validate_json(job.settings_json)
@@ -146,34 +216,11 @@ def run_job(store: JobStore, job: ClaimedJob, config: WorkerConfig, shutdown: Fl
         store.finish(job.id, job.claim_token, "failed", error=("invalid_job", f"stored input unreadable: {exc}"))
         return "failed"
 
-    stop = threading.Event()
-    done = threading.Event()
     tracker = ProgressTracker()
-    reason: list[str] = []
-    started = time.monotonic()
-    guard_s = config.wall_guard_factor * settings.time_limit_s + 30.0
-
-    def watch() -> None:
-        last_write = 0.0
-        while not done.wait(config.cancel_poll_s):
-            if not stop.is_set():
-                if shutdown.is_set() or not parent_alive():
-                    reason.append("shutdown")
-                elif store.cancel_requested(job.id, job.claim_token):
-                    reason.append("cancel")
-                elif time.monotonic() - started > guard_s:
-                    reason.append("guard")
-                if reason:
-                    logger.info("job %s: stopping the solve (%s)", job.id, reason[0])
-                    stop.set()
-            now = time.monotonic()
-            if now - last_write >= config.progress_interval_s:
-                progress = tracker.take()
-                if progress is not None:
-                    last_write = now
-                    store.write_progress(job.id, job.claim_token, progress)
-
-    watcher = threading.Thread(target=watch, name=f"wfm-watch-{job.id[:8]}", daemon=True)
+    watch = _Watch(store, job, config, shutdown, parent_alive, tracker, can_exit,
+                   guard_s=config.wall_guard_factor * settings.time_limit_s + 30.0)
+    stop, done, reason, guard_s = watch.stop, watch.done, watch.reason, watch.guard_s
+    watcher = threading.Thread(target=watch.run, name=f"wfm-watch-{job.id[:8]}", daemon=True)
     watcher.start()
     logger.info("job %s: solving %s (attempt %d, time limit %g s)", job.id, instance.name, job.attempts,
                 settings.time_limit_s)
@@ -239,7 +286,7 @@ def worker_loop(name: str, config: WorkerConfig, shutdown: Flag, wake: Flag, in_
                 wake.clear()
                 continue
             try:
-                run_job(store, job, config, shutdown, parent_alive)
+                run_job(store, job, config, shutdown, parent_alive, can_exit=not in_process)
             except Exception:
                 logger.exception("worker %s: job %s could not be recorded", name, job.id)
     finally:

@@ -278,6 +278,34 @@ def test_baseline_references_are_checked():
     assert paths == {"baseline.locked_agents[0]", "baseline.locked_days[0].date"}
 
 
+def test_published_rows_are_checked_and_rows_outside_the_horizon_noted(tmp_path):
+    """A published shift that ends before it starts, or whose date is not its start's, is bad input
+    (named as a row of the file given to `--previous`); shifts outside the horizon are history,
+    kept out of the comparison with a note."""
+    inst = three_day(BASE_DEMAND)
+    published = solve_and_validate(inst)
+    first = published.assignments[0]
+    backwards = first.model_copy(update={"end": first.start - dt.timedelta(hours=1)})
+    elsewhere = first.model_copy(update={"date": first.date + dt.timedelta(days=1)})
+    with pytest.raises(InstanceError) as info:
+        with_baseline(inst, [backwards, elsewhere])
+    assert [issue.path for issue in info.value.issues] == ["baseline.assignments[0].end", "baseline.assignments[1].date"]
+    (tmp_path / "new.json").write_text(inst.model_dump_json())
+    (tmp_path / "published.json").write_text(published.model_copy(update={"assignments": [backwards]}).model_dump_json())
+    bad = CliRunner().invoke(app, ["reoptimize", str(tmp_path / "new.json"), "--previous",
+                                   str(tmp_path / "published.json"), "-q"], env={"COLUMNS": "200"})
+    assert bad.exit_code == 2, bad.output
+    assert "published.json is not a valid input" in " ".join(bad.output.split())
+    assert "assignments[0].end:" in bad.output and "baseline." not in bad.output
+    week_later = [a.model_copy(update={"date": a.date + dt.timedelta(days=7), "start": a.start + dt.timedelta(days=7),
+                                       "end": a.end + dt.timedelta(days=7), "breaks": []})
+                  for a in published.assignments]
+    result = solve_and_validate(with_baseline(inst, week_later))
+    dates = sorted({str(a.date) for a in week_later})
+    assert any(f"{len(week_later)} published shift(s) lie outside the horizon" in note and dates[0] in note
+               for note in result.notes), result.notes
+
+
 def test_break_moves_are_priced():
     """A shift kept exactly but with its lunch moved costs move_break (accounting and validator)."""
     lunch = template("d", "08:00", "08:00", lengths_minutes=[480])  # lunch 3-5 h in, 60 min, unpaid

@@ -255,9 +255,51 @@ def test_invalid_settings_previous_schedule_and_body(idle: TestClient) -> None:
     assert issues([1, 2])[0]["source"] == "body"
     found = issues(None, content=b'{"instance": ', headers={"content-type": "application/json"})
     assert found[0]["source"] == "body" and found[0]["reason"].startswith("not valid JSON")
-    assert issues(None, content=b"instance=1", headers={"content-type": "text/plain"})[0]["source"] == "body"
+    for headers in ({"content-type": "text/plain"}, {"content-type": "application/x-www-form-urlencoded"}, {}):
+        body = assert_problem(idle.post("/v1/jobs", content=json.dumps({"instance": TINY_INSTANCE}).encode(),
+                                        headers=headers), 415, "unsupported_media_type")
+        assert "Content-Type: application/json" in body["detail"]
+    assert issues(None, content=b"", headers={"content-type": "application/json"}) == [
+        {"path": "", "reason": "the body is empty", "source": "body"}]
     found = issues(None, content=b"\x01\x14\xff\xfe", headers={"content-type": "application/json"})
     assert found[0]["source"] == "body" and found[0]["reason"].startswith("not valid JSON")
+
+
+def test_forecast_values_are_checked_at_submission(idle: TestClient) -> None:
+    """Tests that a forecast the engine cannot turn into requirements is 422 at submission with the
+    CLI's path and reason (it once got 202, then failed as "stored input unreadable")."""
+    data = tiny_instance()
+    data["demand"] = [{"skill": "voice", "forecast": {"volume": [10.0] * 24, "aht_s": 0,
+                                                      "targets": {"service_level": 0.8}}}]
+    body = assert_problem(idle.post("/v1/jobs", json={"instance": data}), 422, "invalid_input")
+    assert body["issues"] == cli_issues(data)
+    assert body["issues"][0]["path"] == "demand[0].forecast.aht_s"
+    body = assert_problem(idle.post("/v1/validate", json={"instance": data, "schedule": {"instance": "tiny",
+                                                                                        "status": "unknown"}}), 422)
+    assert body["issues"] == cli_issues(data)
+    assert idle.get("/v1/jobs").json()["items"] == []
+
+
+def test_previous_schedule_rows_are_checked_and_named_as_sent(client: TestClient) -> None:
+    """Tests that broken rows of a previous schedule are 422 under `assignments[i]` with source
+    `previous_schedule` (not the instance's `baseline`, which the client never sent)."""
+    previous = client.get(wait_for(client, submit(client)["id"])["schedule_url"]).json()
+    row = previous["assignments"][0]
+
+    def issues(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+        body = {"instance": TINY_INSTANCE, "previous_schedule": {**previous, "assignments": rows}}
+        return assert_problem(client.post("/v1/jobs", json=body), 422, "invalid_input")["issues"]
+
+    assert issues([row, row])[0] == {"path": "assignments[1]", "source": "previous_schedule",
+                                     "reason": f"a second published shift for {row['agent_id']} on {row['date']}"}
+    backwards = dict(row, end=row["start"])
+    found = issues([backwards])
+    assert [(i["path"], i["source"]) for i in found] == [("assignments[0].end", "previous_schedule")]
+    assert "is not after the shift's start" in found[0]["reason"]
+    elsewhere = dict(row, date="2026-03-05")
+    found = issues([elsewhere])
+    assert [i["path"] for i in found] == ["assignments[0].date"]
+    assert "is not the date of the shift's start" in found[0]["reason"]
 
 
 def test_unknown_ids_are_404(client: TestClient) -> None:
@@ -508,8 +550,12 @@ def test_validate_rejects_unusable_datetimes(client: TestClient) -> None:
     schedule = {"instance": "tiny", "status": "feasible", "assignments": [{
         "agent_id": "a1", "date": "0001-01-01", "start": "0001-01-01T00:00:00+14:00",
         "end": "0001-01-01T08:00:00+14:00", "template_id": "day", "paid_minutes": 480}]}
+    good = client.get(wait_for(client, submit(client)["id"])["schedule_url"]).json()["assignments"][0]
+    schedule["assignments"].insert(0, good)
     response = client.post("/v1/validate", json={"instance": TINY_INSTANCE, "schedule": schedule})
-    assert assert_problem(response, 422, "invalid_input")["issues"][0]["source"] == "schedule"
+    issue = assert_problem(response, 422, "invalid_input")["issues"][0]
+    assert (issue["source"], issue["path"]) == ("schedule", "assignments[1]")  # the row that cannot be placed
+    del schedule["assignments"][0]
     schedule["assignments"][0].update(date="9999-12-31", start="9999-12-31T23:00:00", end="9999-12-31T23:59:00")
     report = client.post("/v1/validate", json={"instance": TINY_INSTANCE, "schedule": schedule}).json()
     assert report["ok"] is False and report["hard"]
@@ -546,6 +592,16 @@ def test_requirements_endpoint(client: TestClient) -> None:
     found = assert_problem(client.post("/v1/requirements", json={"rows": huge, "max_agents": 100}), 422)
     assert "unreachable" in found["issues"][0]["reason"]
     assert_problem(client.post("/v1/requirements", json={"rows": []}), 422)
+    mixed = [rows[0], dict(rows[1], interval_start="2026-03-02T08:15+02:00")]
+    found = assert_problem(client.post("/v1/requirements", json={"rows": mixed}), 422, "invalid_input")["issues"]
+    assert [(i["path"], i["source"]) for i in found] == [("rows[1].interval_start", "body")]
+    assert "UTC offset" in found[0]["reason"]
+    found = assert_problem(client.post("/v1/requirements", json={"rows": rows, "interval_minutes": 7}), 422)
+    assert found["issues"][0]["path"] == "interval_minutes" and "got 7" in found["issues"][0]["reason"]
+    far = [rows[0], dict(rows[1], interval_start="2036-03-02T08:15")]
+    found = assert_problem(client.post("/v1/requirements", json={"rows": far}), 422)
+    assert found["issues"][0]["path"] == "interval_minutes"
+    assert "the smallest gap between a skill's interval starts is" in found["issues"][0]["reason"]
 
 
 def test_health(make_client: MakeClient) -> None:
@@ -661,6 +717,48 @@ def test_shutdown_puts_the_running_job_back_in_the_queue(tmp_path: Path) -> None
     row = JobStore(db).get(job["id"])
     assert row is not None and row.status == "queued" and row.attempts == 0 and row.interruptions == 0
     assert row.notes == ["run stopped by a server shutdown; re-queued"] and row.progress is None
+
+
+def test_a_solve_that_ignores_a_cancel_is_abandoned_with_its_job_recorded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests that a worker process whose solve does not stop after a cancel (it is inside code that
+    never looks at the stop event) records the job as cancelled, then ends its process; a worker
+    thread (can_exit False) waits instead."""
+    store = JobStore(tmp_path / "jobs.db")
+    store.init()
+    released = threading.Event()
+    exits: list[int] = []
+
+    def deaf_solve(*args: Any) -> SolveResult:
+        released.wait(10)  # ignores the stop event, as a long pure-Python loop would
+        return SolveResult(instance="tiny", status="unknown")
+
+    def fake_exit(code: int) -> None:
+        exits.append(code)
+        released.set()  # in a real worker the process ends here
+
+    monkeypatch.setattr(worker_module, "run_solve", deaf_solve)
+    monkeypatch.setattr(worker_module, "_exit_process", fake_exit)
+    config = worker_module.WorkerConfig(db_path=str(tmp_path / "jobs.db"), cancel_poll_s=0.02, stop_grace_s=0.3)
+    for can_exit in (True, False):
+        submitted = store.submit(new_job(), 10).job
+        assert submitted is not None
+        job = store.claim_next("w")
+        assert job is not None and job.id == submitted.id
+        released.clear()
+        threading.Timer(0.1, store.request_cancel, args=(job.id,)).start()
+        if not can_exit:
+            threading.Timer(1.0, released.set).start()
+        worker_module.run_job(store, job, config, threading.Event(), lambda: True, can_exit=can_exit)
+        row = store.get(job.id)
+        assert row is not None
+        if can_exit:
+            assert row.status == "cancelled" and exits == [75]
+            assert any("did not stop within 0.3 s of the cancel request" in n for n in row.notes)
+        else:  # the thread waited for the solve, which ended as if the cancel came after it
+            assert row.status == "succeeded" and exits == [75]
+            assert not any("did not stop" in n for n in row.notes)
+    store.close()
 
 
 def test_one_server_per_store(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterable, Iterator
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -37,6 +37,10 @@ from optimizer.domain.ids import (
     Weight,
     time_of_day_minutes,
 )
+
+IntervalMinutes = Literal[5, 10, 15, 30, 60]
+INTERVAL_MINUTES: tuple[int, ...] = get_args(IntervalMinutes)
+"""The interval lengths an instance may use (they divide the day and the hour)."""
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -62,7 +66,7 @@ class Horizon(_Strict):
 
     start_date: dt.date
     days: int = Field(ge=1, le=62)
-    interval_minutes: Literal[5, 10, 15, 30, 60] = 15
+    interval_minutes: IntervalMinutes = 15
     timezone: str = "UTC"
     cyclic: bool = Field(
         default=False,
@@ -577,10 +581,16 @@ def parse_instance(data: Any) -> Instance:
         instance = Instance.model_validate(data)
     except ValidationError as exc:
         raise InstanceError(issues_from_pydantic(exc)) from None
-    issues = list(reference_errors(instance)) or forecast_errors(instance)
+    issues = instance_errors(instance)
     if issues:
         raise InstanceError(issues)
     return instance
+
+
+def instance_errors(inst: Instance) -> list[FieldIssue]:
+    """What `parse_instance` checks after the structure: references first, then the forecasts'
+    values (deriving requirements from forecasts that refer to unknown skills would be noise)."""
+    return list(reference_errors(inst)) or forecast_errors(inst)
 
 
 def reference_errors(inst: Instance) -> Iterator[FieldIssue]:  # noqa: C901 - a flat list of checks
@@ -802,6 +812,11 @@ def forecast_errors(inst: Instance) -> list[FieldIssue]:
     return []
 
 
+PUBLISHED_ROWS = "baseline.assignments"
+"""Path prefix of the published roster's rows: a previous schedule given apart (`wfm reoptimize
+--previous`, the service's `previous_schedule`) reports its issues under its own `assignments`."""
+
+
 def _baseline_errors(inst: Instance) -> Iterator[FieldIssue]:
     """Locks must name agents and dates of this instance; published shifts of other agents are kept
     (agents who left are reported in the diff), so they are not errors."""
@@ -822,8 +837,16 @@ def _baseline_errors(inst: Instance) -> Iterator[FieldIssue]:
             yield FieldIssue(path=f"baseline.locked_days[{i}].date", reason=f"{day.date} is outside the horizon")
     seen: set[tuple[str, object]] = set()
     for i, a in enumerate(baseline.assignments):
+        start, end = a.start.replace(tzinfo=None), a.end.replace(tzinfo=None)  # wall-clock, as everywhere
+        if end <= start:
+            yield FieldIssue(path=f"{PUBLISHED_ROWS}[{i}].end",
+                             reason=f"{end.isoformat()} is not after the shift's start {start.isoformat()}")
+        if start.date() != a.date:
+            yield FieldIssue(path=f"{PUBLISHED_ROWS}[{i}].date",
+                             reason=f"{a.date} is not the date of the shift's start {start.isoformat()} "
+                             "(a shift belongs to the date on which it starts)")
         if (a.agent_id, a.date) in seen:
-            yield FieldIssue(path=f"baseline.assignments[{i}]",
+            yield FieldIssue(path=f"{PUBLISHED_ROWS}[{i}]",
                              reason=f"a second published shift for {a.agent_id} on {a.date}")
         seen.add((a.agent_id, a.date))
 

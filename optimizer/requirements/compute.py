@@ -28,7 +28,7 @@ from typing import Literal
 
 import numpy as np
 
-from optimizer.domain.instance import FieldIssue
+from optimizer.domain.instance import INTERVAL_MINUTES, FieldIssue
 from optimizer.requirements.deferred import deferred_required
 from optimizer.requirements.erlang import (
     DEFAULT_MAX_AGENTS,
@@ -207,10 +207,15 @@ def compute_requirements(
     forecast is invalid or a target needs more than ``max_agents`` agents in an interval."""
     locate = locate or RowLocator()
     rows = parse_forecast_rows(rows, locate)
+    inferred = interval_minutes is None
     if interval_minutes is None:
         interval_minutes = infer_interval_minutes(rows)
-    if interval_minutes <= 0:
-        raise ForecastError([FieldIssue(path="interval_minutes", reason=f"must be greater than 0 (got {interval_minutes})")])
+    if interval_minutes not in INTERVAL_MINUTES:
+        given = (f"the smallest gap between a skill's interval starts is {interval_minutes} minutes" if inferred
+                 else f"got {interval_minutes}")
+        raise ForecastError([FieldIssue(path="interval_minutes", reason=(
+            f"an interval is {', '.join(map(str, INTERVAL_MINUTES[:-1]))} or {INTERVAL_MINUTES[-1]} minutes long, "
+            f"as in an instance ({given})"))])
     _check_layout(rows, interval_minutes, locate)
     interval_s = interval_minutes * 60.0
     n = len(rows)

@@ -325,6 +325,10 @@ def parse_forecast_rows(data: Iterable[Any], locate: RowLocator | None = None) -
             issues.extend(_issues(exc, i, locate))
             continue
         issues.extend(FieldIssue(path=locate(i, f), reason=r) for f, r in row.channel_issues())
+        if rows and (row.interval_start.tzinfo is None) != (rows[0].interval_start.tzinfo is None):
+            issues.append(FieldIssue(path=locate(i, "interval_start"), reason=(
+                f"{'has no' if row.interval_start.tzinfo is None else 'has a'} UTC offset, unlike "
+                f"{locate(0, 'interval_start')}: write every interval start the same way")))
         rows.append(row)
     if issues:
         raise ForecastError(issues)

@@ -37,6 +37,12 @@ def published_plan(instance: Instance, options: list[AgentOptions], budget: Budg
     if left:
         notes.append(f"published shifts of {len(left)} agent(s) no longer in the instance are dropped: "
                      f"{', '.join(left[:10])}{' ...' if len(left) > 10 else ''}")
+    first, last = instance.horizon.start_date, instance.horizon.date_of_day(instance.horizon.days - 1)
+    outside = [a for a in baseline.assignments if a.agent_id in agent_ids and not first <= a.date <= last]
+    if outside:
+        notes.append(f"{len(outside)} published shift(s) lie outside the horizon ({first} to {last}) and are "
+                     f"not compared: {', '.join(sorted({str(a.date) for a in outside})[:5])}"
+                     f"{' ...' if len({a.date for a in outside}) > 5 else ''}")
     joined = []
     for agent_options in options:
         agent_id = agent_options.agent.id

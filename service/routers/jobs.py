@@ -15,10 +15,10 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 from optimizer.domain.baseline import Baseline
-from optimizer.domain.instance import Instance, SolverSettings, reference_errors
+from optimizer.domain.instance import PUBLISHED_ROWS, FieldIssue, Instance, SolverSettings, instance_errors
 from optimizer.domain.schedule import SolveResult
 from service.deps import OwnerDep, PoolDep, SettingsDep, StoreDep
-from service.errors import ApiError, field_path, issues_from_instance_error
+from service.errors import ApiError, field_path
 from service.examples import JOB_EXAMPLES
 from service.export import schedule_csv
 from service.schemas import (
@@ -145,6 +145,11 @@ def request_hash(payload: JobRequest) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def published_row_issue(issue: FieldIssue) -> Issue:
+    """An issue of the previous schedule's rows, named as the client sent them."""
+    return Issue(path=issue.path.removeprefix("baseline."), reason=issue.reason, source="previous_schedule")
+
+
 @router.post(
     "",
     status_code=202,
@@ -195,10 +200,12 @@ def submit_job(
         # Re-optimization against the published roster, default change costs, no freeze (the
         # instance's `baseline` block says more: freeze_until, locks, change weights).
         instance = instance.model_copy(update={"baseline": Baseline(assignments=payload.previous_schedule.assignments)})
-    issues = list(reference_errors(instance))
+    issues = instance_errors(instance)
     if issues:
         raise ApiError(422, f"the instance is not a valid input ({len(issues)} issue(s))", error="invalid_input",
-                       issues=issues_from_instance_error(issues, "instance"))
+                       issues=[published_row_issue(i) if payload.previous_schedule is not None
+                               and i.path.startswith(PUBLISHED_ROWS) else
+                               Issue(path=i.path, reason=i.reason, source="instance") for i in issues])
     solver, notes = effective_settings(instance, payload.settings, settings)
     job = NewJob(
         instance_name=instance.name,
