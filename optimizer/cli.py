@@ -17,7 +17,7 @@ from rich.console import Console
 
 from optimizer.domain.instance import Instance, InstanceError, SolverSettings
 from optimizer.domain.schedule import SolveResult
-from optimizer.io import load_instance, load_result, write_json
+from optimizer.io import load_instance, load_result, output_problem, write_json
 from optimizer.solve.progress import ProgressEvent
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -33,6 +33,18 @@ def _bad_input(error: InstanceError, source: str) -> typer.Exit:
     for issue in error.issues:
         err.print(f"  {issue}", markup=False)
     return typer.Exit(EXIT_BAD_INPUT)
+
+
+def check_outputs(*outputs: tuple[str, Path | None]) -> None:
+    """Exit 2 now, before any work, when an output file cannot be written: (option, path) pairs,
+    e.g. ("-o", output)."""
+    for option, path in outputs:
+        if path is None:
+            continue
+        problem = output_problem(path)
+        if problem is not None:
+            err.print(f"[bold red]error:[/] {option} {path}: {problem}", highlight=False)
+            raise typer.Exit(EXIT_BAD_INPUT)
 
 
 def _load(path: Path) -> Instance:
@@ -103,6 +115,7 @@ def solve(
     """Solve an instance: shifts, breaks and skills for every agent."""
     if verbose:
         logging.basicConfig(level=logging.DEBUG, format="%(asctime)s %(name)s %(message)s")
+    check_outputs(("-o", output))
     instance = _load(instance_path)
     settings = _settings(instance, time_limit_s=time_limit, workers=workers, seed=seed, strategy=strategy)
     run_and_report(instance, settings, output, quiet)
@@ -191,12 +204,14 @@ def generate(
 
     from optimizer.generate import PROFILES, generate_instance, instance_to_json
 
+    check_outputs(("-o", output))
     if profile not in PROFILES:
         err.print(f"error: unknown profile '{profile}'; choose from {', '.join(PROFILES)}")
         raise typer.Exit(EXIT_BAD_INPUT)
     config = PROFILES[profile]
     if seed is not None:
         config = dataclasses.replace(config, seed=seed)
+    output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(instance_to_json(generate_instance(config)), encoding="utf-8")
     out.print(f"wrote {output}")
 

@@ -25,7 +25,7 @@ def import_file(
         "-o2", "--solution-output", help="Write the imported solution (a result JSON) here.")] = None,
 ) -> None:
     """Import a public benchmark file (and optionally one of its solutions)."""
-    from optimizer.cli import EXIT_BAD_INPUT, _bad_input, err, out
+    from optimizer.cli import EXIT_BAD_INPUT, _bad_input, check_outputs, err, out
     from optimizer.domain.instance import InstanceError
     from optimizer.importers import IMPORTERS, importer
     from optimizer.io import write_json
@@ -36,6 +36,7 @@ def import_file(
     if solution is not None and solution_output is None:
         err.print("error: --solution needs -o2 (where to write the imported solution)")
         raise typer.Exit(EXIT_BAD_INPUT)
+    check_outputs(("-o", output), ("-o2", solution_output))
     module = importer(fmt)
     try:
         instance = module.load(file)

@@ -73,6 +73,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Re-optimize a published roster with minimal disruption: frozen period and locks kept exactly,
         every other change priced; prints what changed per agent and day."""
+        cli.check_outputs(("-o", output), ("-o", None if output is None else output.with_name(
+            output.stem + ".instance.json")))
         instance = cli._load(instance_path)
         published = cli._load_result(previous)
         locked_agents, locked_days = _locks(lock or [])

@@ -158,6 +158,9 @@ def requirements(
         for issue in flag_issues:
             err.print(f"  {issue}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
+    from optimizer.cli import check_outputs
+
+    check_outputs(("-o", output), ("--plot", plot))
     if interval_minutes is not None and interval_minutes <= 0:
         err.print(f"[bold red]error:[/] --interval-minutes: must be greater than 0 (got {interval_minutes})")
         raise typer.Exit(EXIT_BAD_INPUT)

@@ -67,10 +67,11 @@ def simulate(
     confidence: Annotated[float, typer.Option("--confidence", help="Confidence level of the intervals.")] = 0.95,
 ) -> None:
     """Simulate a schedule against the forecast (SimPy), next to the Erlang prediction."""
-    from optimizer.cli import _bad_input, _load, _load_result
+    from optimizer.cli import _bad_input, _load, _load_result, check_outputs
     from optimizer.domain.instance import InstanceError
     from optimizer.simulate.schedule import simulate_schedule
 
+    check_outputs(("-o", output))
     instance = _load(instance_path)
     result = _load_result(schedule_path)
     problems = []

@@ -74,7 +74,10 @@ def issues_from_request_error(errors: Iterable[dict[str, Any]]) -> list[Issue]:
                 loc = []
             elif len(loc) > 1 and loc[0] in BODY_SOURCES:
                 source = str(loc.pop(0))
-        out.append(Issue(path=field_path(loc), reason=_reason(error), source=source))
+        path = field_path(loc)
+        if source == "header":  # ASGI lower-cases header names; name it as documented (Idempotency-Key)
+            path = "-".join(word.capitalize() for word in path.split("-"))
+        out.append(Issue(path=path, reason=_reason(error), source=source))
     return out
 
 

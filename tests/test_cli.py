@@ -83,10 +83,15 @@ def test_bad_instance_names_the_field_path(tmp_path: Path, command: str) -> None
     (("agents", 0, "cost_per_hour"), float("inf"), "agents[0].cost_per_hour: Input should be a finite number"),
     (("contracts", 0, "max_paid_minutes"), 10**20, "contracts[0].max_paid_minutes: Input should be less than"),
     (("solver", "seed"), 2**31, "solver.seed: Input should be less than or equal to 2147483647"),
+    (("solver", "parameters"), {"linearization_level": "high"},
+     "solver.parameters: linearization_level: not a valid value"),
+    (("solver", "parameters"), {"max_time_in_seconds": 3600},
+     "solver.parameters: max_time_in_seconds: set by the engine; use `time_limit_s`"),
 ])
 def test_out_of_range_numbers_name_the_field(tmp_path: Path, field: tuple, value: Any, reason: str) -> None:
     # Each of these once got past the checks: a demand of 10**12 held a solve for hours (its
-    # shortfall's cost was summed unit by unit), the others failed inside CP-SAT's bindings.
+    # shortfall's cost was summed unit by unit), the others failed inside CP-SAT's bindings, or
+    # (a time limit among the CP-SAT parameters) silently replaced --time-limit.
     data = tiny().model_dump(mode="json")
     *path, last = field
     target = data
@@ -120,6 +125,33 @@ def test_missing_file(tmp_path: Path) -> None:
     assert "no such file" in flat(result.output)
     result = run("validate", instance_file(tmp_path), tmp_path / "nowhere.json")
     assert result.exit_code == 2
+
+
+def test_outputs_that_cannot_be_written_are_refused_before_the_work(tmp_path: Path) -> None:
+    instance = instance_file(tmp_path)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for args in (["solve", instance, "-o", folder], ["solve", instance, "-o", instance / "s.json"],
+                 ["reoptimize", instance, "--previous", instance, "-o", folder], ["generate", "demo-small", "-o", folder]):
+        result = run(*args)
+        assert result.exit_code == 2, result.output
+        assert "solving" not in result.output  # refused before the solve, not after it
+        assert f"-o {args[-1]}:" in flat(result.output)
+    assert "is a directory" in flat(run("solve", instance, "-o", folder).output)
+    assert "is not a folder" in flat(run("solve", instance, "-o", instance / "s.json").output)
+    nested = tmp_path / "new" / "dir" / "small.json"
+    assert run("generate", "demo-small", "-o", nested).exit_code == 0 and nested.exists()
+
+
+def test_files_that_are_not_utf8_json_name_the_reason(tmp_path: Path) -> None:
+    utf16 = tmp_path / "utf16.json"
+    utf16.write_text(tiny().model_dump_json(), encoding="utf-16")
+    result = run("solve", utf16)
+    assert result.exit_code == 2 and "utf16.json: not UTF-8 text (byte 0xff at position 0)" in flat(result.output)
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    result = run("validate", instance_file(tmp_path), deep)
+    assert result.exit_code == 2 and "nested too deeply" in flat(result.output)
 
 
 def solve_to(tmp_path: Path, instance: Path) -> Path:

@@ -245,7 +245,8 @@ def test_invalid_settings_previous_schedule_and_body(idle: TestClient) -> None:
     assert found == [{"path": "parameters.max_time_in_seconds", "source": "settings",
                       "reason": "set by the server; use the `time_limit_s` setting"}]
     found = issues({"instance": tiny_instance(solver={"parameters": {"num_workers": 64}})})
-    assert found[0]["path"] == "solver.parameters.num_workers" and found[0]["source"] == "instance"
+    assert found == [{"path": "solver.parameters", "source": "instance",
+                      "reason": "num_workers: set by the engine; use `workers`"}]
     found = issues({"instance": TINY_INSTANCE, "previous_schedule": {"status": "great"}})
     assert {i["source"] for i in found} == {"previous_schedule"}
     assert {i["path"] for i in found} == {"instance", "status"}
@@ -434,6 +435,7 @@ def test_cancel_a_running_job_keeps_the_best_schedule(client: TestClient) -> Non
     assert done["result"]["status"] == "feasible" and done["result"]["assignments"] > 0
     result = SolveResult.model_validate(client.get(done["schedule_url"]).json())
     assert result.stats.cancelled and validate(parse_instance(body["instance"]), result).ok
+    assert result.explanation == [] and any("cancelled before its time limit" in n for n in result.notes)
     assert client.delete(job["url"]).status_code == 200
 
 

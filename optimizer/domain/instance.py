@@ -417,6 +417,14 @@ class Design(_Strict):
     pools: list[DesignPool] = Field(min_length=1)
 
 
+ENGINE_PARAMETERS = {
+    "num_workers": "workers", "num_search_workers": "workers", "max_time_in_seconds": "time_limit_s",
+    "max_deterministic_time": "time_limit_s", "random_seed": "seed",
+}
+"""CP-SAT parameters the engine sets on every search from the solver settings (a value in
+`parameters` would silently override `--workers` or the time limit): use the named setting."""
+
+
 class SolverSettings(_Strict):
     time_limit_s: float = Field(default=60.0, gt=0, le=86_400)
     workers: int = Field(default=2, ge=1, le=64)
@@ -447,6 +455,19 @@ class SolverSettings(_Strict):
         unknown = sorted(set(value) - set(known))
         if unknown:
             raise ValueError(f"unknown CP-SAT parameter(s): {', '.join(unknown)}")
+        problems = []
+        for name, given in value.items():
+            if name in ENGINE_PARAMETERS:
+                problems.append(f"{name}: set by the engine; use `{ENGINE_PARAMETERS[name]}`")
+                continue
+            try:  # the value on a real message, as the solver will set it
+                params = sat_parameters_pb2.SatParameters()
+                setattr(params, name, getattr(params, given) if isinstance(given, str) and hasattr(params, given)
+                        else given)
+            except (AttributeError, TypeError, ValueError) as exc:
+                problems.append(f"{name}: not a valid value ({str(exc).splitlines()[0]})")
+        if problems:
+            raise ValueError("; ".join(problems))
         return value
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +20,41 @@ from optimizer.domain.schedule import SolveResult
 
 
 def _read_json(path: Path) -> Any:
+    def bad(reason: str) -> InstanceError:
+        return InstanceError([FieldIssue(path="", reason=f"{path}: {reason}")])
+
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InstanceError([FieldIssue(path="", reason=f"{path}: no such file")]) from None
+        raise bad("no such file") from None
     except OSError as exc:
-        raise InstanceError([FieldIssue(path="", reason=f"{path}: {exc.strerror}")]) from None
+        raise bad(str(exc.strerror)) from None
+    except UnicodeDecodeError as exc:
+        raise bad(f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start}); "
+                  "save the file as UTF-8") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InstanceError(
-            [FieldIssue(path="", reason=f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})")]
-        ) from None
+        raise bad(f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise bad("not valid JSON here (nested too deeply)") from None
+
+
+def output_problem(path: Path) -> str | None:
+    """Why `path` cannot be written as an output file, or None: checked before the work that
+    produces it (a solve of several minutes), not after. Missing parent folders are created."""
+    if path.is_dir():
+        return "is a directory"
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return f"{parent} is not a folder"
+            if not os.access(parent, os.W_OK | os.X_OK):
+                return f"cannot write in {parent}"
+            break
+    if path.exists() and not os.access(path, os.W_OK):
+        return "is not writable"
+    return None
 
 
 def load_instance(path: str | Path) -> Instance:

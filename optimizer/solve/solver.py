@@ -210,8 +210,11 @@ def solve(
             watcher.join()
     if budget.cancelled:
         result.stats.cancelled = True
-        result.explanation.append("the solve was cancelled before its time limit"
-                                  + ("" if result.assignments else ", before the first complete schedule"))
+        if result.assignments:  # a schedule, not a failure to explain
+            result.notes.append("the solve was cancelled before its time limit: the best schedule found until then")
+        else:
+            result.explanation.append("the solve was cancelled before its time limit, before the first complete "
+                                      "schedule")
     return attach_service_level(instance, result)  # forecast skills: predicted service level
 
 

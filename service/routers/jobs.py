@@ -15,7 +15,14 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 from optimizer.domain.baseline import Baseline
-from optimizer.domain.instance import PUBLISHED_ROWS, FieldIssue, Instance, SolverSettings, instance_errors
+from optimizer.domain.instance import (
+    ENGINE_PARAMETERS,
+    PUBLISHED_ROWS,
+    FieldIssue,
+    Instance,
+    SolverSettings,
+    instance_errors,
+)
 from optimizer.domain.schedule import SolveResult
 from service.deps import OwnerDep, PoolDep, SettingsDep, StoreDep
 from service.errors import ApiError, field_path
@@ -83,21 +90,23 @@ def _find(store: JobStore, job_id: str, owner: str | None) -> JobRow:
     return row
 
 
-SERVER_PARAMETERS = {
-    "num_workers": "workers", "num_search_workers": "workers", "max_time_in_seconds": "time_limit_s",
-    "max_deterministic_time": "time_limit_s", "log_to_stdout": "log",
-}
+SERVER_PARAMETERS = {**ENGINE_PARAMETERS, "log_to_stdout": "log"}
 """CP-SAT parameters the server sets itself (they would bypass its caps): use the named setting."""
 
 
 def _check_cp_sat_parameters(parameters: dict[str, Any], source: str, prefix: str) -> list[Issue]:
-    """Names are checked by `SolverSettings`; here the values, on a real SatParameters message."""
+    """Each name and value, on a real SatParameters message, with its own path (`SolverSettings`
+    checks them too, but names only the field)."""
     if not parameters:
         return []
     from ortools.sat import sat_parameters_pb2
 
     issues = []
+    known = sat_parameters_pb2.SatParameters.DESCRIPTOR.fields_by_name
     for name, value in parameters.items():
+        if name not in known:
+            issues.append(Issue(path=f"{prefix}{name}", reason="unknown CP-SAT parameter", source=source))
+            continue
         if name in SERVER_PARAMETERS:
             issues.append(Issue(path=f"{prefix}{name}", source=source,
                                 reason=f"set by the server; use the `{SERVER_PARAMETERS[name]}` setting"))
@@ -119,17 +128,17 @@ def effective_settings(
     values = instance.solver.model_dump()
     if overrides is not None:
         values.update(overrides.model_dump(exclude_none=True))
+    from_request = overrides is not None and overrides.parameters is not None
+    issues = _check_cp_sat_parameters(values.get("parameters") or {}, "settings" if from_request else "instance",
+                                      "parameters." if from_request else "solver.parameters.")
+    if issues:  # before SolverSettings, which checks them too but names only the field `parameters`
+        raise ApiError(422, "invalid CP-SAT parameters", error="invalid_input", issues=issues)
     try:
         settings = SolverSettings.model_validate(values)
     except ValidationError as exc:
         issues = [Issue(path=field_path(e["loc"]), reason=e["msg"].removeprefix("Value error, "), source="settings")
                   for e in exc.errors(include_url=False)]
         raise ApiError(422, "invalid solver settings", error="invalid_input", issues=issues) from None
-    from_request = overrides is not None and overrides.parameters is not None
-    issues = _check_cp_sat_parameters(settings.parameters, "settings" if from_request else "instance",
-                                      "parameters." if from_request else "solver.parameters.")
-    if issues:
-        raise ApiError(422, "invalid CP-SAT parameters", error="invalid_input", issues=issues)
     notes = []
     if settings.time_limit_s > server.max_time_limit_s:
         notes.append(f"time limit {settings.time_limit_s:g} s capped at the server's {server.max_time_limit_s:g} s")
