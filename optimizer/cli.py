@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -30,9 +32,25 @@ EXIT_INVALID, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_UNKNOWN = 1, 2, 3, 4
 
 def _bad_input(error: InstanceError, source: str) -> typer.Exit:
     err.print(f"[bold red]error:[/] {source} is not a valid input:")
-    for issue in error.issues:
-        err.print(f"  {issue}", markup=False)
+    for line in condensed(error.issues):
+        err.print(f"  {line}", markup=False)
     return typer.Exit(EXIT_BAD_INPUT)
+
+
+def condensed(issues: Iterable[object], shown: int = 3) -> list[str]:
+    """Issues as lines, where many with the same reason at paths that differ only in their indices
+    (a demand over its bound in all 672 intervals) become a few lines and a count."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for issue in issues:
+        text = str(issue)
+        path, _, reason = text.partition(": ")
+        groups.setdefault((re.sub(r"\[\d+\]", "[*]", path), reason), []).append(text)
+    lines = []
+    for (pattern, reason), texts in groups.items():
+        lines += texts[:shown]
+        if len(texts) > shown:
+            lines.append(f"... and {len(texts) - shown} more of {pattern}: {reason}")
+    return lines
 
 
 def check_outputs(*outputs: tuple[str, Path | None]) -> None:

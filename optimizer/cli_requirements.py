@@ -51,9 +51,11 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _bad_input(issues, source: str) -> typer.Exit:
+    from optimizer.cli import condensed
+
     err.print(f"[bold red]error:[/] {source} is not a valid forecast:")
-    for issue in issues:
-        err.print(f"  {issue}", markup=False)
+    for line in condensed(issues):
+        err.print(f"  {line}", markup=False)
     return typer.Exit(EXIT_BAD_INPUT)
 
 

@@ -3,6 +3,7 @@ nothing heavy is imported until the command runs."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +27,7 @@ def serve(
     from service.main import create_app
     from service.pool import ServerLock, StoreLockedError
     from service.settings import ServiceSettings
+    from service.store import JobStore
 
     overrides = {"host": host, "port": port, "workers": workers, "db_path": db, "log_level": log_level}
     try:
@@ -36,15 +38,30 @@ def serve(
         raise typer.Exit(2) from None
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s [%(processName)s] %(name)s: %(message)s")
-    typer.echo(f"wfm serve: http://{settings.host}:{settings.port}/docs  ({settings.workers} solver worker(s), "
-               f"job store {settings.db_path})", err=True)
+    from optimizer.io import output_problem
+
+    problem = output_problem(Path(settings.db_path))
+    if problem is not None:
+        typer.echo(f"error: --db {settings.db_path}: {problem}", err=True)
+        raise typer.Exit(2)
     probe = ServerLock(settings.db_path)  # fail fast, before uvicorn (the app takes the lock itself)
     try:
         probe.acquire()
+        store = JobStore(settings.db_path)  # a file SQLite cannot open fails here, not in uvicorn's start-up
+        try:
+            store.init()
+        finally:
+            store.close()
     except StoreLockedError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    probe.release()
+    except (OSError, RuntimeError, sqlite3.Error) as exc:
+        typer.echo(f"error: --db {settings.db_path}: cannot open the job store ({exc})", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        probe.release()
+    typer.echo(f"wfm serve: http://{settings.host}:{settings.port}/docs  ({settings.workers} solver worker(s), "
+               f"job store {settings.db_path})", err=True)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
                 timeout_graceful_shutdown=15)
 

@@ -103,6 +103,17 @@ def test_out_of_range_numbers_name_the_field(tmp_path: Path, field: tuple, value
     assert reason in flat(result.output)
 
 
+def test_many_issues_of_one_kind_are_counted_not_listed(tmp_path: Path) -> None:
+    data = tiny().model_dump(mode="json")
+    data["demand"][0]["required"] = [10**6] * len(data["demand"][0]["required"])
+    result = run("solve", write(tmp_path / "broken.json", data))
+    text = flat(result.output)
+    assert result.exit_code == 2
+    assert "demand[0].required[2]: Input should be less than or equal to 100000" in text
+    assert "demand[0].required[3]" not in text
+    assert f"... and {len(data['demand'][0]['required']) - 3} more of demand[*].required[*]: Input should be" in text
+
+
 def test_the_largest_seed_solves(tmp_path: Path) -> None:
     # The solver adds offsets to the seed of its sub-searches; CP-SAT's seed is a 32-bit integer.
     result = run("solve", instance_file(tmp_path), "--time-limit", "5", "--workers", "1", "--seed", str(2**31 - 1),

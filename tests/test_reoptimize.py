@@ -297,13 +297,20 @@ def test_published_rows_are_checked_and_rows_outside_the_horizon_noted(tmp_path)
     assert bad.exit_code == 2, bad.output
     assert "published.json is not a valid input" in " ".join(bad.output.split())
     assert "assignments[0].end:" in bad.output and "baseline." not in bad.output
-    week_later = [a.model_copy(update={"date": a.date + dt.timedelta(days=7), "start": a.start + dt.timedelta(days=7),
-                                       "end": a.end + dt.timedelta(days=7), "breaks": []})
-                  for a in published.assignments]
-    result = solve_and_validate(with_baseline(inst, week_later))
-    dates = sorted({str(a.date) for a in week_later})
-    assert any(f"{len(week_later)} published shift(s) lie outside the horizon" in note and dates[0] in note
-               for note in result.notes), result.notes
+    def shifted(rows, days):
+        return [a.model_copy(update={"date": a.date + dt.timedelta(days=days), "breaks": [],
+                                     "start": a.start + dt.timedelta(days=days),
+                                     "end": a.end + dt.timedelta(days=days)}) for a in rows]
+
+    history = shifted(published.assignments, -7)  # last week's shifts too: kept out, with a note
+    result = solve_and_validate(with_baseline(inst, [*history, *published.assignments]))
+    assert result.changes.agent_days_changed == 0
+    assert any(f"{len(history)} published shift(s) lie outside the horizon" in note
+               and str(min(a.date for a in history)) in note for note in result.notes), result.notes
+    with pytest.raises(InstanceError) as info:  # only next week's: the roster of another period
+        with_baseline(inst, shifted(published.assignments, 7))
+    assert [i.path for i in info.value.issues] == ["baseline.assignments"]
+    assert "none of the" in info.value.issues[0].reason and "another period" in info.value.issues[0].reason
 
 
 def test_break_moves_are_priced():

@@ -769,3 +769,20 @@ def test_one_server_per_store(tmp_path: Path) -> None:
     with TestClient(create_app(service_settings(db, workers=0))):
         with pytest.raises(StoreLockedError), TestClient(create_app(service_settings(db, workers=0))):
             pass
+
+
+def test_serve_refuses_a_job_store_it_cannot_open(tmp_path: Path) -> None:
+    """Tests that `wfm serve --db` pointing at a folder, under a file, or at a file that is not a
+    database exits 2 with the reason, before the server starts (was a traceback, exit 1 or 3)."""
+    from typer.testing import CliRunner
+
+    from optimizer.cli import app
+
+    not_a_db = tmp_path / "notes.db"
+    not_a_db.write_text("not a database", encoding="utf-8")
+    for db, reason in ((tmp_path, "is a directory"), (not_a_db / "jobs.db", "is not a folder"),
+                       (not_a_db, "cannot open the job store")):
+        result = CliRunner().invoke(app, ["serve", "--db", str(db), "--workers", "0", "--port", "18999"])
+        assert result.exit_code == 2, result.output
+        assert f"--db {db}:" in result.output and reason in result.output
+        assert "Traceback" not in result.output and "http://" not in result.output

@@ -856,6 +856,11 @@ def _baseline_errors(inst: Instance) -> Iterator[FieldIssue]:
             yield FieldIssue(path=f"baseline.locked_days[{i}].agent_id", reason=f"unknown agent '{day.agent_id}'")
         if not first <= day.date <= last:
             yield FieldIssue(path=f"baseline.locked_days[{i}].date", reason=f"{day.date} is outside the horizon")
+    if baseline.assignments and not any(first <= a.date <= last for a in baseline.assignments):
+        dates = sorted(a.date for a in baseline.assignments)
+        yield FieldIssue(path=PUBLISHED_ROWS, reason=f"none of the {len(dates)} published shifts lies in the horizon "
+                         f"({first} to {last}; they are dated {dates[0]} to {dates[-1]}): the roster of another "
+                         "period?")
     seen: set[tuple[str, object]] = set()
     for i, a in enumerate(baseline.assignments):
         start, end = a.start.replace(tzinfo=None), a.end.replace(tzinfo=None)  # wall-clock, as everywhere
