@@ -81,6 +81,13 @@ def simulate(
         problems.append(f"--handle-time: must be exponential or lognormal (got {handle_time})")
     if not result.assignments:
         problems.append(f"{schedule_path}: the schedule has no shifts (status {result.status})")
+    else:
+        from optimizer.validate import validate
+
+        broken = validate(instance, result).hard
+        if broken:  # shifts of other agents or another week would simulate as nobody on shift
+            problems.append(f"{schedule_path}: breaks {len(broken)} hard rule(s) of {instance_path}, e.g. "
+                            f"{broken[0].message}; see wfm validate")
     if problems:
         for problem in problems:
             err.print(f"[bold red]error:[/] {problem}", markup=True)

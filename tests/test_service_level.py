@@ -211,6 +211,19 @@ def test_wfm_simulate_runs_on_tiny_schedule(tmp_path: Path) -> None:
     skills = CliRunner().invoke(app, ["simulate", str(inst_path), str(sched_path), "--replications", "2",
                                       "--routing", "skills"], env={"COLUMNS": "200"})
     assert skills.exit_code == 0, skills.output
+    # Staffing is counted from the shifts: without its coverage rows the file simulates the same;
+    # shifts of agents the instance does not have are refused, not simulated as nobody on shift.
+    write_json(res.model_copy(update={"coverage": []}), tmp_path / "bare.json")
+    bare = CliRunner().invoke(app, ["simulate", str(inst_path), str(tmp_path / "bare.json"), "--replications", "4",
+                                    "--seed", "3", "-o", str(tmp_path / "bare.csv")], env={"COLUMNS": "200"})
+    assert bare.exit_code == 0, bare.output
+    assert (tmp_path / "bare.csv").read_text() == texts[0]
+    ghosts = res.model_copy(update={"assignments": [a.model_copy(update={"agent_id": "ghost"})
+                                                    for a in res.assignments]})
+    write_json(ghosts, tmp_path / "ghosts.json")
+    refused = CliRunner().invoke(app, ["simulate", str(inst_path), str(tmp_path / "ghosts.json")],
+                                 env={"COLUMNS": "200"})
+    assert refused.exit_code == 2 and "hard rule(s) of" in refused.output and "see wfm validate" in refused.output
 
 
 def test_wfm_simulate_simulation_close_to_erlang_on_stationary_interval() -> None:

@@ -158,3 +158,14 @@ def test_simulation_input_errors():
     with pytest.raises(ForecastError) as info:
         simulate_staffing(email, {"default": [1]})
     assert "rows[0].channel: the simulation covers voice and chat" in str(info.value)
+
+
+def test_confidence_intervals_stay_within_the_values_a_measure_can_take():
+    # Two replications far apart give a Student-t interval past 0 and 1 (a service level of -57%).
+    from optimizer.simulate.api import clipped
+
+    lo, hi = clipped("service_level", np.array([-0.57, 0.2, np.nan]), np.array([1.92, 0.4, np.nan]))
+    assert lo[:2].tolist() == [0.0, 0.2] and hi[:2].tolist() == [1.0, 0.4] and np.isnan(lo[2]) and np.isnan(hi[2])
+    lo, hi = clipped("mean_wait_s", np.array([-5631.8]), np.array([7152.8]))
+    assert (lo.tolist(), hi.tolist()) == ([0.0], [7152.8])
+    assert clipped("abandonment", -0.1, 0.3) == (0.0, 0.3)

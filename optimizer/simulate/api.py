@@ -4,9 +4,11 @@ confidence intervals over replications, next to the Erlang prediction."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.stats import t as student_t
@@ -66,6 +68,18 @@ def _timeline(rows: Sequence[ForecastRow], interval_minutes: int) -> list[dt.dat
             f"interval start {off_grid[0].isoformat()} is not on the {interval_minutes}-minute grid "
             f"starting at {starts[0].isoformat()}"))])
     return timeline
+
+
+MEASURE_RANGE = {"service_level": (0.0, 1.0), "abandonment": (0.0, 1.0), "asa_s": (0.0, math.inf),
+                 "mean_wait_s": (0.0, math.inf)}
+"""Values a measure can take: a Student-t interval from few replications can reach past them
+(a service level of -57%); its bounds are clipped to them."""
+
+
+def clipped(name: str, lo: Any, hi: Any) -> tuple[Any, Any]:
+    """A confidence interval of measure `name` within the values it can take (NaN stays NaN)."""
+    least, most = MEASURE_RANGE.get(name, (-math.inf, math.inf))
+    return np.clip(lo, least, most), np.clip(hi, least, most)
 
 
 def _mean_ci(values: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -180,6 +194,7 @@ def simulate_staffing(
     }
     for name, values in measures.items():
         mean, lo, hi = _mean_ci(values, confidence)
+        lo, hi = clipped(name, lo, hi)
         table[name], table[f"{name}_lo"], table[f"{name}_hi"] = mean.ravel(), lo.ravel(), hi.ravel()
     for name, values in prediction.items():
         table[f"erlang_{name}"] = values.ravel()
@@ -190,6 +205,7 @@ def simulate_staffing(
     summary: dict[str, object] = {"skill": skills, "offered": raw["offered"].sum(axis=2).mean(axis=0)}
     for name, values in pooled.items():
         mean, lo, hi = _mean_ci(values, confidence)
+        lo, hi = clipped(name, lo, hi)
         summary[name], summary[f"{name}_lo"], summary[f"{name}_hi"] = mean[:, 0], lo[:, 0], hi[:, 0]
     return SimulationResult(intervals=intervals, summary=pd.DataFrame(summary), replications=replications,
                             seed=seed, elapsed_s=time.perf_counter() - started, raw=raw)

@@ -36,7 +36,8 @@ from scipy.stats import t as student_t
 
 from optimizer.domain.instance import Instance
 from optimizer.domain.schedule import SolveResult
-from optimizer.simulate.api import AgentGroup, simulate_staffing
+from optimizer.simulate.api import AgentGroup, clipped, simulate_staffing
+from optimizer.validate.coverage import scheduled_per_skill
 
 __all__ = ["Routing", "ScheduleSimulation", "simulate_schedule", "working_counts"]
 
@@ -139,11 +140,10 @@ def simulate_schedule(
     n = instance.horizon.num_intervals
     multi = _multi_skill_serving(instance, result)
     if routing == "activities":
-        scheduled = {s: [0] * n for s in skills}
-        for row in result.coverage:
-            t = _index(instance, row.interval_start)
-            if row.skill in scheduled and 0 <= t < n:
-                scheduled[row.skill][t] = row.scheduled
+        # Counted from the shifts, breaks and activities themselves, not read from the result's
+        # `coverage` rows (optional, and not what is simulated when they disagree).
+        serving = scheduled_per_skill(instance, result.assignments)
+        scheduled = {s: list(serving[s]) for s in skills}
         staffing: object = {s: [_productive(m, keep[s]) for m in scheduled[s]] for s in skills}
         single = {s: multi[s] == 0 for s in skills}
     else:
@@ -174,11 +174,6 @@ def simulate_schedule(
                               elapsed_s=time.perf_counter() - started)
 
 
-def _index(instance: Instance, moment: dt.datetime) -> int:
-    origin = dt.datetime.combine(instance.horizon.start_date, dt.time())
-    return int((moment.replace(tzinfo=None) - origin) // dt.timedelta(minutes=instance.horizon.interval_minutes))
-
-
 def _productive(scheduled: int, keep: float) -> int:
     return int(math.floor(scheduled * keep + 1e-9))
 
@@ -201,7 +196,8 @@ def _pooled(raw: dict[str, np.ndarray], skills_idx: list[int], columns: np.ndarr
         if values.size > 1:
             q = float(student_t.ppf(0.5 + confidence / 2.0, values.size - 1))
             half = q * float(values.std(ddof=1)) / math.sqrt(values.size)
-        out[name], out[f"{name}_lo"], out[f"{name}_hi"] = mean, mean - half, mean + half
+        lo, hi = clipped(name, mean - half, mean + half)
+        out[name], out[f"{name}_lo"], out[f"{name}_hi"] = mean, float(lo), float(hi)
     return out
 
 
