@@ -38,10 +38,17 @@ def import_file(
         raise typer.Exit(EXIT_BAD_INPUT)
     check_outputs(("-o", output), ("-o2", solution_output))
     module = importer(fmt)
+    if solution is not None and not hasattr(module, "load_solution"):
+        err.print(f"error: the {fmt} importer reads no solutions")
+        raise typer.Exit(EXIT_BAD_INPUT)
     try:
         instance = module.load(file)
     except InstanceError as exc:
         raise _bad_input(exc, str(file)) from None
+    try:  # read before anything is written
+        result = None if solution is None else module.load_solution(instance, solution)
+    except InstanceError as exc:
+        raise _bad_input(exc, str(solution)) from None
     write_json(instance, output)
     best = module.published_best(file) if hasattr(module, "published_best") else None
     out.print(f"wrote {output}: {instance.name}, {len(instance.skills)} skill(s), {len(instance.templates)} "
@@ -49,15 +56,8 @@ def import_file(
               f"{instance.horizon.interval_minutes}-minute intervals"
               + (", cyclic" if instance.horizon.cyclic else "") + (", shift design" if instance.design else "")
               + (f"; published best {best}" if best is not None else ""), markup=False)
-    if solution is None or solution_output is None:
+    if result is None or solution_output is None:
         return
-    if not hasattr(module, "load_solution"):
-        err.print(f"error: the {fmt} importer reads no solutions")
-        raise typer.Exit(EXIT_BAD_INPUT)
-    try:
-        result = module.load_solution(instance, solution)
-    except InstanceError as exc:
-        raise _bad_input(exc, str(solution)) from None
     write_json(result, solution_output)
     terms = ", ".join(f"{name} {value}" for name, value in result.terms.items())
     out.print(f"wrote {solution_output}: objective {result.objective} ({terms})", markup=False)

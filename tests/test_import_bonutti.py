@@ -146,6 +146,10 @@ def test_bonutti_malformed_files_name_file_line_and_reason(tmp_path: Path) -> No
     granularity = _write(tmp_path, "g.txt", "Granularity: 7\n" + "\n".join(lines[1:]))
     with pytest.raises(ImportFormatError, match=r"g.txt:1: granularity 7 is not supported"):
         bonutti.load(granularity)
+    late = _write(tmp_path, "late.txt", "\n".join(lines).replace("M Morning 06:00 08:00", "M Morning 25:00 26:00", 1))
+    with pytest.raises(ImportFormatError, match=r"late.txt:8: EarliestStart must be a time of day from 00:00 to 24:00, "
+                                                r"found '25:00'"):
+        bonutti.load(late)
     inst = bonutti.load(SET / "instances" / "R1.txt")
     solution = _write(tmp_path, "sol.txt", "M1 ( Morning ) 06:00-14:30 510 (break at 08:30--09:30) 1/2, 1/2\n")
     with pytest.raises(ImportFormatError, match=r"sol.txt:1: expected 7 day columns"):

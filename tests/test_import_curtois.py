@@ -179,6 +179,24 @@ def test_malformed_file_names_line_and_reason(tmp_path):
     assert issue.path.startswith(f"{bad}:") and "unknown shift 'Z'" in issue.reason
 
 
+@pytest.mark.parametrize(("edit", "line", "reason"), [
+    (("# The horizon length in days:\n14", "# The horizon length in days:\n400"),
+     5, "the horizon must be 1 to 62 days (got 400)"),
+    (("D,480,", "D,0,"), 9, "the shift length must be 1 to 1440 minutes (got 0)"),
+    (("\nB,", "\nA,"), 14, "employee 'A' is listed twice (first on line 13)"),
+])
+def test_values_the_engine_cannot_take_name_line_and_reason(tmp_path, edit, line, reason):
+    # Each of these once ended in a pydantic traceback or blamed another line.
+    text = instance_file(1).read_text()
+    assert edit[0] in text
+    bad = tmp_path / "Instance1.txt"
+    bad.write_text(text.replace(edit[0], edit[1], 1))
+    with pytest.raises(ImportFormatError) as info:
+        curtois.load(bad)
+    (issue,) = info.value.issues
+    assert (issue.path, issue.reason) == (f"{bad}:{line}", reason)
+
+
 def test_missing_section_is_reported(tmp_path):
     bad = tmp_path / "x.txt"
     bad.write_text("SECTION_HORIZON\n7\n")

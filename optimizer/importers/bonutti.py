@@ -94,7 +94,10 @@ def _minutes(path: Path, number: int, text: str, what: str) -> int:
     match = re.fullmatch(_TIME, text)
     if match is None:
         raise ImportFormatError(path, number, f"{what} must be HH:MM, found '{text}'")
-    return int(match.group(1)) * 60 + int(match.group(2))
+    minutes = int(match.group(1)) * 60 + int(match.group(2))
+    if int(match.group(2)) > 59 or minutes > 24 * 60:  # 24:00 (the end of the day) occurs in the set
+        raise ImportFormatError(path, number, f"{what} must be a time of day from 00:00 to 24:00, found '{text}'")
+    return minutes
 
 
 def _int(path: Path, number: int, text: str, what: str) -> int:

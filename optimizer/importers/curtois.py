@@ -29,6 +29,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from optimizer.domain.instance import (
     Agent,
     AgentSkill,
@@ -44,6 +46,7 @@ from optimizer.domain.instance import (
     SolverSettings,
     TimeWindow,
     Weights,
+    issues_from_pydantic,
     parse_instance,
 )
 from optimizer.importers.errors import ImportFormatError
@@ -123,10 +126,7 @@ def load(path: str | Path) -> Instance:
     `InstanceError` naming the line or field and the reason)."""
     path = Path(path)
     f = _read(path)
-    horizon_rows = f.rows("SECTION_HORIZON", 1)
-    if len(horizon_rows) != 1:
-        raise ImportFormatError(path, None, "SECTION_HORIZON must hold exactly one number of days")
-    days = f.int(horizon_rows[0], 0, "the number of days")
+    days = _days(path, f)
 
     def date(row: _Line, index: int) -> dt.date:
         d = f.int(row, index, "the day index")
@@ -134,20 +134,17 @@ def load(path: str | Path) -> Instance:
             raise ImportFormatError(path, row.number, f"day {d} is outside the horizon (0..{days - 1})")
         return START_DATE + dt.timedelta(days=d)
 
-    shift_rows = f.rows("SECTION_SHIFTS", (2, 3))
-    lengths = {row.fields[0]: f.int(row, 1, "the shift length") for row in shift_rows}
-    successions: list[tuple[str, str]] = []
-    for row in shift_rows:
-        following = row.fields[2] if len(row.fields) == 3 else ""
-        for other in filter(None, following.split("|")):
-            if other not in lengths:
-                raise ImportFormatError(path, row.number, f"unknown shift '{other}' in the successions")
-            successions.append((row.fields[0], other))
+    lengths, successions = _shifts(path, f)
 
     contracts: dict[tuple, Contract] = {}
     contract_of: dict[str, str] = {}
+    staff_line: dict[str, int] = {}
     for row in f.rows("SECTION_STAFF", 8):
         staff_id = row.fields[0]
+        if staff_id in staff_line:
+            raise ImportFormatError(path, row.number, f"employee '{staff_id}' is listed twice (first on line "
+                                                      f"{staff_line[staff_id]})")
+        staff_line[staff_id] = row.number
         max_shifts: dict[str, int] = {}
         for item in filter(None, row.fields[1].split("|")):
             shift_id, _, limit = item.partition("=")
@@ -199,7 +196,20 @@ def load(path: str | Path) -> Instance:
                                  under_weight=f.int(row, 3, "the under weight"),
                                  over_weight=f.int(row, 4, "the over weight")))
 
-    instance = Instance(
+    try:
+        instance = _instance(path, days, cover, lengths, contracts, contract_of, time_off, requests)
+    except ValidationError as exc:  # a value the format allows but the engine does not (e.g. a length off the hour)
+        raise ImportFormatError(path, None, "; ".join(map(str, issues_from_pydantic(exc)))) from None
+    try:
+        return parse_instance(instance.model_dump(mode="json"))
+    except InstanceError as exc:
+        raise ImportFormatError(path, None, "; ".join(map(str, exc.issues))) from None
+
+
+def _instance(path: Path, days: int, cover: list[ShiftDemand], lengths: dict[str, int],
+              contracts: dict[tuple, Contract], contract_of: dict[str, str],
+              time_off: dict[str, list[TimeWindow]], requests: dict[str, list[ShiftRequest]]) -> Instance:
+    return Instance(
         name=_name(path),
         description=f"Curtois & Qu employee shift scheduling benchmark, imported from {path.name}",
         horizon=Horizon(start_date=START_DATE, days=days, interval_minutes=60),
@@ -215,10 +225,35 @@ def load(path: str | Path) -> Instance:
         weights=Weights(under_staffing=[0], over_staffing=0, labor_cost=0.0, preferences=1),
         solver=SolverSettings(),
     )
-    try:
-        return parse_instance(instance.model_dump(mode="json"))
-    except InstanceError as exc:
-        raise ImportFormatError(path, None, "; ".join(map(str, exc.issues))) from None
+
+
+def _days(path: Path, f: _File) -> int:
+    horizon_rows = f.rows("SECTION_HORIZON", 1)
+    if len(horizon_rows) != 1:
+        raise ImportFormatError(path, None, "SECTION_HORIZON must hold exactly one number of days")
+    days = f.int(horizon_rows[0], 0, "the number of days")
+    most_days = Horizon.model_fields["days"].metadata[-1].le
+    if not 1 <= days <= most_days:
+        raise ImportFormatError(path, horizon_rows[0].number, f"the horizon must be 1 to {most_days} days (got {days})")
+    return days
+
+
+def _shifts(path: Path, f: _File) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """Each shift's length in minutes, and the forbidden successions (shift, shift on the next day)."""
+    shift_rows = f.rows("SECTION_SHIFTS", (2, 3))
+    lengths = {row.fields[0]: f.int(row, 1, "the shift length") for row in shift_rows}
+    for row in shift_rows:
+        if not 0 < lengths[row.fields[0]] <= 24 * 60:
+            raise ImportFormatError(path, row.number, f"the shift length must be 1 to 1440 minutes "
+                                                      f"(got {lengths[row.fields[0]]})")
+    successions: list[tuple[str, str]] = []
+    for row in shift_rows:
+        following = row.fields[2] if len(row.fields) == 3 else ""
+        for other in filter(None, following.split("|")):
+            if other not in lengths:
+                raise ImportFormatError(path, row.number, f"unknown shift '{other}' in the successions")
+            successions.append((row.fields[0], other))
+    return lengths, successions
 
 
 def _known_staff(path: Path, row: _Line, staff: dict[str, str]) -> None:
