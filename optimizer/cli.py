@@ -173,6 +173,9 @@ def validate(
 
     instance = _load(instance_path)
     result = _load_result(schedule_path)
+    if result.instance and result.instance != instance.name:
+        err.print(f"warning: {schedule_path} is a schedule of '{result.instance}', {instance_path} is "
+                  f"'{instance.name}'", markup=False, highlight=False)
     report = check(instance, result)
     out.print(format_report(report), markup=False)
     if not report.ok:
@@ -202,10 +205,17 @@ def anonymous(
     from optimizer.solve.solver import Budget
 
     instance = _load(instance_path)
+    if instance.design is not None or not instance.agents:
+        err.print(f"[bold red]error:[/] {instance_path}: anonymous mode bounds a schedule of named agents; this "
+                  "instance has none (a shift-design instance is solved by `wfm solve`)", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
     settings = _settings(instance, time_limit_s=time_limit, workers=workers)
     result = solve_anonymous(instance, Budget(settings, time.perf_counter()).solver(time_limit))
-    out.print(f"status {result.status}; objective {result.objective}; bound {result.bound}; "
-              f"{result.wall_time_s:.2f} s")
+    bound = "-" if result.bound is None else f"{result.bound:,.0f}"
+    if result.objective is None:
+        out.print(f"status {result.status}: no pattern found within {time_limit:g} s (bound {bound})")
+        raise typer.Exit(EXIT_INFEASIBLE if result.status == "INFEASIBLE" else EXIT_UNKNOWN)
+    out.print(f"status {result.status}; objective {result.objective:,}; bound {bound}; {result.wall_time_s:.2f} s")
     for p in result.patterns:
         out.print(f"  {p.date}  {'+'.join(p.skill_group):<24} {p.template_id:<10} "
                   f"{p.start:%H:%M}-{p.end:%H:%M}  x{p.count}", markup=False)

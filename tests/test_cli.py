@@ -182,6 +182,16 @@ def test_solve_then_validate(tmp_path: Path) -> None:
     assert "VALID" in result.output and "INVALID" not in result.output
 
 
+def test_validate_warns_when_the_schedule_names_another_instance(tmp_path: Path) -> None:
+    instance = instance_file(tmp_path)
+    schedule = solve_to(tmp_path, instance)
+    data = json.loads(schedule.read_text())
+    data["instance"] = "other-instance"
+    result = run("validate", instance, write(tmp_path / "other.json", data))
+    assert result.exit_code == 0  # the rules still hold; the mix-up is worth a warning
+    assert "is a schedule of 'other-instance'" in flat(result.output)
+
+
 def test_hand_edited_schedule_fails_validation(tmp_path: Path) -> None:
     instance = instance_file(tmp_path)
     schedule = solve_to(tmp_path, instance)
@@ -216,6 +226,15 @@ def test_anonymous(tmp_path: Path) -> None:
     # One agent on the 08:00-12:00 shift; objective 40 as in `tiny`.
     assert "objective 40" in result.output
     assert "08:00-12:00" in result.output and "x1" in result.output
+    # A shift-design instance has no named agents to bound (it once printed a "bound" 137 times its optimum).
+    design = {"name": "design", "horizon": {"start_date": "2024-01-01", "days": 1, "interval_minutes": 60},
+              "skills": [{"id": "s"}], "demand": [{"skill": "s", "required": [0] * 8 + [1] * 8 + [0] * 8}],
+              "templates": [{"id": "day", "earliest_start": "08:00", "latest_start": "08:00",
+                             "lengths_minutes": [480], "start_step_minutes": 60}],
+              "design": {"pools": [{"id": "p", "skills": ["s"]}]}}
+    refused = run("anonymous", write(tmp_path / "design.json", design), "--time-limit", "1", "--workers", "1")
+    assert refused.exit_code == 2 and "has none (a shift-design instance is solved by `wfm solve`)" in flat(
+        refused.output)
 
 
 def test_generate_reproduces_the_committed_instance(tmp_path: Path) -> None:

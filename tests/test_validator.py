@@ -166,6 +166,9 @@ def test_validate_infeasible_without_schedule_is_ok() -> None:
     inst = tiny_instance(contracts=[contract(min_working_days=1)])
     report = validate(inst, result(inst, [], status="infeasible"))
     assert report.ok and report.hard == [] and report.terms == {}
+    assert report.without_schedule == "infeasible"
+    assert format_report(report).startswith("NOTHING TO CHECK: the result is infeasible, without a schedule")
+    assert validate(inst, result(inst, [], status="optimal")).without_schedule is None
 
 
 def test_validate_aware_datetimes_are_read_as_local_time() -> None:

@@ -43,6 +43,8 @@ class ValidationReport(BaseModel):
         default_factory=list, description="Where the result's own terms, objective or coverage disagree."
     )
     ok: bool = Field(default=True, description="No hard violation and no mismatch.")
+    without_schedule: str | None = Field(
+        default=None, description="Set when there was nothing to check: the result's status, which has no schedule.")
 
 
 def _compare_terms(reported: dict[str, int], terms: dict[str, int]) -> list[str]:
@@ -64,7 +66,7 @@ def validate(instance: Instance, result: SolveResult) -> ValidationReport:
 
         return validate_design(instance, result)
     if result.status in ("infeasible", "unknown") and not result.assignments and result.objective is None:
-        return ValidationReport(ok=True)
+        return ValidationReport(ok=True, without_schedule=result.status)
     result = local_result(instance, result)
     assignments = result.assignments
     hard = check_hard_rules(instance, assignments) + check_pinned_days(instance, assignments)
@@ -90,7 +92,9 @@ def validate(instance: Instance, result: SolveResult) -> ValidationReport:
 
 def format_report(report: ValidationReport) -> str:
     """A readable text: verdict, hard violations, mismatches, soft counts per rule, terms."""
-    if report.ok:
+    if report.without_schedule is not None:
+        lines = [f"NOTHING TO CHECK: the result is {report.without_schedule}, without a schedule"]
+    elif report.ok:
         lines = ["VALID: every hard rule holds and the reported numbers match"]
     else:
         lines = [f"INVALID: {len(report.hard)} hard violation(s), {len(report.mismatches)} mismatch(es)"]
