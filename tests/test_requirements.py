@@ -451,6 +451,18 @@ def test_unreachable_and_inconsistent_forecasts():
     assert "needs consecutive 15-minute intervals" in _issues(gap, interval_minutes=15)[0]
 
 
+def test_interval_length_is_the_usual_gap_and_a_start_off_its_grid_is_named():
+    # One mistyped start (08:40 among 15-minute intervals) once made every interval 10 minutes long
+    # (the smallest gap) and every requirement larger, silently.
+    minutes = [0, 15, 30, 45, 60, 75, 100, 105]
+    rows = [_row(interval_start=START + dt.timedelta(minutes=m)) for m in minutes]
+    issues = _issues(rows)
+    assert issues == [f"rows[6].interval_start: {(START + dt.timedelta(minutes=100)).isoformat()} is not on the "
+                      f"15-minute grid of skill 'default' (from {START.isoformat()})"]
+    assert compute_requirements(rows[:6]).interval_minutes == 15
+    assert any("rows[1].interval_start" in i for i in _issues(rows[:6], interval_minutes=60))  # :15 is off the hour
+
+
 # --- the command line -------------------------------------------------------------------------
 
 def _app() -> typer.Typer:

@@ -603,7 +603,7 @@ def test_requirements_endpoint(client: TestClient) -> None:
     far = [rows[0], dict(rows[1], interval_start="2036-03-02T08:15")]
     found = assert_problem(client.post("/v1/requirements", json={"rows": far}), 422)
     assert found["issues"][0]["path"] == "interval_minutes"
-    assert "the smallest gap between a skill's interval starts is" in found["issues"][0]["reason"]
+    assert "the most frequent gap between a skill's interval starts is" in found["issues"][0]["reason"]
 
 
 def test_health(make_client: MakeClient) -> None:

@@ -21,7 +21,7 @@ schedule engine, which places breaks itself and counts coverage net of them.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Literal
@@ -121,17 +121,20 @@ def effective_aht(row: ForecastRow) -> float:
 
 
 def infer_interval_minutes(rows: Sequence[ForecastRow], default: int = 15) -> int:
-    """The smallest gap between consecutive interval starts of one skill, in minutes."""
-    gaps = []
+    """The most frequent gap between consecutive interval starts of one skill, in minutes (the
+    smaller on a tie). Not the smallest: one mistyped start (08:40 in 15-minute data) would make
+    10-minute intervals of everything; with the most frequent gap it is off the grid, and reported."""
+    gaps: Counter[int] = Counter()
     by_skill: dict[str, list[dt.datetime]] = defaultdict(list)
     for r in rows:
         by_skill[r.skill].append(r.interval_start)
     for starts in by_skill.values():
         starts = sorted(starts)
-        gaps += [(b - a).total_seconds() / 60 for a, b in zip(starts, starts[1:], strict=False) if b > a]
+        gaps.update(int(round((b - a).total_seconds() / 60)) for a, b in zip(starts, starts[1:], strict=False)
+                    if b > a)
     if not gaps:
         return default
-    return int(round(min(gaps)))
+    return min(gaps, key=lambda gap: (-gaps[gap], gap))
 
 
 def _check_layout(rows: Sequence[ForecastRow], interval_minutes: int, locate: RowLocator) -> None:
@@ -151,6 +154,14 @@ def _check_layout(rows: Sequence[ForecastRow], interval_minutes: int, locate: Ro
                 f"skill '{r.skill}' already has the interval {r.interval_start.isoformat()} "
                 f"at {locate(seen[key])}")))
         seen.setdefault(key, i)
+    first_start: dict[str, dt.datetime] = {}
+    for r in rows:
+        first_start[r.skill] = min(first_start.get(r.skill, r.interval_start), r.interval_start)
+    for i, r in enumerate(rows):
+        if (r.interval_start - first_start[r.skill]) % step:
+            issues.append(FieldIssue(path=locate(i, "interval_start"), reason=(
+                f"{r.interval_start.isoformat()} is not on the {interval_minutes}-minute grid of skill '{r.skill}' "
+                f"(from {first_start[r.skill].isoformat()})")))
     for skill, (chan, _) in channel.items():
         if chan not in DEFERRED_CHANNELS:
             continue
@@ -202,7 +213,7 @@ def compute_requirements(
 ) -> Requirements:
     """Required agents for every forecast row (see the module docstring for the models).
 
-    ``interval_minutes`` defaults to the smallest gap between a skill's interval starts (15 when
+    ``interval_minutes`` defaults to the most frequent gap between a skill's interval starts (15 when
     every skill has a single row). Raises `ForecastError` naming the row and field when the
     forecast is invalid or a target needs more than ``max_agents`` agents in an interval."""
     locate = locate or RowLocator()
@@ -211,7 +222,7 @@ def compute_requirements(
     if interval_minutes is None:
         interval_minutes = infer_interval_minutes(rows)
     if interval_minutes not in INTERVAL_MINUTES:
-        given = (f"the smallest gap between a skill's interval starts is {interval_minutes} minutes" if inferred
+        given = (f"the most frequent gap between a skill's interval starts is {interval_minutes} minutes" if inferred
                  else f"got {interval_minutes}")
         raise ForecastError([FieldIssue(path="interval_minutes", reason=(
             f"an interval is {', '.join(map(str, INTERVAL_MINUTES[:-1]))} or {INTERVAL_MINUTES[-1]} minutes long, "

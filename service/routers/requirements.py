@@ -30,7 +30,7 @@ class RequirementsRequest(BaseModel):
     rows: list[ForecastRow] = Field(min_length=1, description="One row per skill and interval.")
     interval_minutes: int | None = Field(
         default=None, ge=1, le=1440,
-        description="Interval length; default: the smallest gap between a skill's interval starts.")
+        description="Interval length; default: the most frequent gap between a skill's interval starts.")
     max_agents: int = Field(default=5_000, ge=1, le=MAX_AGENTS_CAP,
                             description="A target needing more agents in an interval is an error.")
 
