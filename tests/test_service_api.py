@@ -298,9 +298,14 @@ def test_previous_schedule_rows_are_checked_and_named_as_sent(client: TestClient
     assert [(i["path"], i["source"]) for i in found] == [("assignments[0].end", "previous_schedule")]
     assert "is not after the shift's start" in found[0]["reason"]
     elsewhere = dict(row, date="2026-03-05")
-    found = issues([elsewhere])
-    assert [i["path"] for i in found] == ["assignments[0].date"]
+    found = issues([row, elsewhere])
+    assert [i["path"] for i in found] == ["assignments[1].date"]
     assert "is not the date of the shift's start" in found[0]["reason"]
+    next_week = [dict(r, date="2026-03-09", start=r["start"].replace("2026-03-02", "2026-03-09"),
+                      end=r["end"].replace("2026-03-02", "2026-03-09")) for r in previous["assignments"]]
+    found = issues(next_week)
+    assert [(i["path"], i["source"]) for i in found] == [("assignments", "previous_schedule")]
+    assert "none of the" in found[0]["reason"] and "another period" in found[0]["reason"]
 
 
 def test_unknown_ids_are_404(client: TestClient) -> None:
