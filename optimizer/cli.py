@@ -86,10 +86,12 @@ def _settings(instance: Instance, **overrides: object) -> SolverSettings:
     except Exception as exc:  # pydantic.ValidationError: report like an instance error
         from pydantic import ValidationError
 
-        from optimizer.domain.instance import issues_from_pydantic
+        from optimizer.domain.instance import FieldIssue, issues_from_pydantic
 
-        if isinstance(exc, ValidationError):
-            raise _bad_input(InstanceError(issues_from_pydantic(exc)), "the solver settings") from None
+        if isinstance(exc, ValidationError):  # a value given on the command line is named as its option
+            issues = [FieldIssue(path=f"--{i.path.removesuffix('_s').replace('_', '-')}" if i.path in values
+                                 else f"solver.{i.path}", reason=i.reason) for i in issues_from_pydantic(exc)]
+            raise _bad_input(InstanceError(issues), "a solver option") from None
         raise
 
 

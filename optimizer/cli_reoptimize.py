@@ -83,14 +83,21 @@ def register(app: typer.Typer) -> None:
                                 locked_agents=locked_agents, locked_days=locked_days,
                                 weights=_weights(change_weight or []))
             instance = with_baseline(instance, baseline)
-        except ValidationError as exc:
-            raise cli._bad_input(InstanceError(issues_from_pydantic(exc)), "the re-optimization options") from None
+        except ValidationError as exc:  # the change weights, or a lock's agent id
+            issues = issues_from_pydantic(exc)
+            if exc.title == ChangeWeights.__name__:
+                names = ", ".join(ChangeWeights.model_fields)
+                issues = [FieldIssue(path=f"weights.{i.path}", reason=f"{i.reason} (one of {names})"
+                                     if i.reason == "unknown field" else i.reason) for i in issues]
+            raise cli._bad_input(InstanceError([FieldIssue(path=_option_of(f"baseline.{i.path}"), reason=i.reason)
+                                                for i in issues]), "a re-optimization option") from None
         except InstanceError as exc:
             rows = [i for i in exc.issues if i.path.startswith(PUBLISHED_ROWS)]
             if rows:  # the published roster's own rows: name them as in the file given
                 raise cli._bad_input(InstanceError([FieldIssue(path=i.path.removeprefix("baseline."), reason=i.reason)
                                                     for i in rows]), str(previous)) from None
-            raise cli._bad_input(exc, "the re-optimization options") from None
+            raise cli._bad_input(InstanceError([FieldIssue(path=_option_of(i.path), reason=i.reason)
+                                                for i in exc.issues]), "a re-optimization option") from None
         settings = cli._settings(instance, time_limit_s=time_limit, workers=workers, seed=seed)
         if output is not None:
             # The validator needs the published roster too (the `changes` term, the frozen days).
@@ -99,3 +106,16 @@ def register(app: typer.Typer) -> None:
             cli.out.print(f"instance with the published roster written to {effective} "
                           f"(check with: wfm validate {effective} {output})")
         cli.run_and_report(instance, settings, output, quiet)
+
+
+OPTIONS = {"baseline.freeze_until": "--freeze-until", "baseline.locked_agents": "--lock",
+           "baseline.locked_days": "--lock", "baseline.weights": "--change-weight"}
+
+
+def _option_of(path: str) -> str:
+    """An issue's path in the baseline the options build, as the option that set it."""
+    for prefix, option in OPTIONS.items():
+        if path.startswith(prefix):
+            rest = path.removeprefix(prefix)
+            return f"{option} {rest.removeprefix('.')}" if rest.startswith(".") else option + rest
+    return path

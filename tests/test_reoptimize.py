@@ -346,7 +346,19 @@ def test_cli_reoptimize_writes_schedule_and_instance(tmp_path):
     assert json.loads(out.read_text())["changes"]["counts"]["added"] == 1
     bad = runner.invoke(app, ["reoptimize", str(tmp_path / "new.json"), "--previous", str(tmp_path / "published.json"),
                               "--lock", "zz", "-q"])
-    assert bad.exit_code == 2 and "baseline.locked_agents[0]: unknown agent 'zz'" in bad.output
+    assert bad.exit_code == 2 and "--lock[0]: unknown agent 'zz'" in bad.output
+
+    def refused(*options: str) -> str:
+        result = runner.invoke(app, ["reoptimize", str(tmp_path / "new.json"), "--previous",
+                                     str(tmp_path / "published.json"), "-q", *options], env={"COLUMNS": "200"})
+        assert result.exit_code == 2, result.output
+        return " ".join(result.output.split())
+
+    assert "--freeze-until: use a local date-time without a UTC offset" in refused(
+        "--freeze-until", "2026-01-06T08:00:00+05:00")
+    assert "--freeze-until: 2027-01-01T00:00:00 is after the horizon" in refused("--freeze-until", "2027-01-01T00:00")
+    assert "--change-weight foo: unknown field (one of move_within_hour, move_more" in refused("--change-weight", "foo=1")
+    assert "--time-limit: Input should be greater than 0" in refused("--time-limit", "-1")
 
 
 def test_default_change_weights_scale_with_the_price_of_an_agent_hour():

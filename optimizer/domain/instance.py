@@ -856,6 +856,15 @@ def _baseline_errors(inst: Instance) -> Iterator[FieldIssue]:
             yield FieldIssue(path=f"baseline.locked_days[{i}].agent_id", reason=f"unknown agent '{day.agent_id}'")
         if not first <= day.date <= last:
             yield FieldIssue(path=f"baseline.locked_days[{i}].date", reason=f"{day.date} is outside the horizon")
+    if baseline.freeze_until is not None:
+        freeze = baseline.freeze_until
+        if freeze.tzinfo is not None:
+            yield FieldIssue(path="baseline.freeze_until", reason="use a local date-time without a UTC offset "
+                             "(the horizon's wall-clock time)")
+        elif freeze > dt.datetime.combine(last + dt.timedelta(days=1), dt.time()):  # its end freezes it all
+            yield FieldIssue(path="baseline.freeze_until", reason=f"{freeze.isoformat()} is after the horizon "
+                             f"({first} to {last}): a typo? (its end, {last + dt.timedelta(days=1)}T00:00, "
+                             "freezes everything)")
     if baseline.assignments and not any(first <= a.date <= last for a in baseline.assignments):
         dates = sorted(a.date for a in baseline.assignments)
         yield FieldIssue(path=PUBLISHED_ROWS, reason=f"none of the {len(dates)} published shifts lies in the horizon "
