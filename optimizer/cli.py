@@ -28,6 +28,7 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 EXIT_INVALID, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_UNKNOWN = 1, 2, 3, 4
+TIME_LIMIT_HELP = str(SolverSettings.model_fields["time_limit_s"].description)
 
 
 def _bad_input(error: InstanceError, source: str) -> typer.Exit:
@@ -125,7 +126,8 @@ class ProgressPrinter:
 def solve(
     instance_path: Annotated[Path, typer.Argument(metavar="INSTANCE", help="Instance JSON file.")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the schedule JSON here.")] = None,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds (default: the instance's).")] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help=TIME_LIMIT_HELP + " Default: the instance's.")
+                          ] = None,
     workers: Annotated[int | None, typer.Option("--workers", help="CP-SAT workers; 1 is deterministic.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
     strategy: Annotated[str | None, typer.Option("--strategy", help="auto, monolithic, lns, hybrid or roster.")] = None,

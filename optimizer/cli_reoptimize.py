@@ -16,9 +16,12 @@ from optimizer.domain.instance import (
     FieldIssue,
     Instance,
     InstanceError,
+    SolverSettings,
     issues_from_pydantic,
     parse_instance,
 )
+
+TIME_LIMIT_HELP = str(SolverSettings.model_fields["time_limit_s"].description)
 
 
 def _locks(values: list[str]) -> tuple[list[str], list[LockedDay]]:
@@ -66,7 +69,7 @@ def register(app: typer.Typer) -> None:
         output: Annotated[Path | None, typer.Option(
             "-o", "--output", help="Write the new schedule JSON here (and the instance with its published roster "
             "next to it, as NAME.instance.json).")] = None,
-        time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds.")] = None,
+        time_limit: Annotated[float | None, typer.Option("--time-limit", help=TIME_LIMIT_HELP)] = None,
         workers: Annotated[int | None, typer.Option("--workers", help="CP-SAT workers.")] = None,
         seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,

@@ -194,6 +194,22 @@ def test_a_published_week_that_breaks_a_new_rule_is_rescheduled():
     assert any(worked.agent_id in line and "frozen or locked" in line for line in frozen.explanation)
 
 
+def test_an_infeasible_freeze_is_named_in_the_explanation():
+    """A published day off kept by the freeze, with new time off, leaves too few days for the
+    contract: the explanation names the kept day off (it once listed only availability and time off)."""
+    rows = [shift("a1", 1, "08:00", 240, TEMPLATE), shift("a1", 2, "08:00", 240, TEMPLATE)]  # off on day 0
+    day2 = START + dt.timedelta(days=2)
+    changed = tiny_instance(days=3, agents=[agent("a1", contract="c", time_off=[TimeWindow(
+        start=dt.datetime.combine(day2, dt.time()), end=dt.datetime.combine(day2 + dt.timedelta(days=1), dt.time()))])],
+        contracts=[contract("c", min_working_days=2)], templates=[TEMPLATE], weights=WEIGHTS,
+        demand={"voice": day_demand(BASE_DEMAND)})
+    assert solve_and_validate(with_baseline(changed, rows)).status != "infeasible"  # day 0 may be added
+    frozen = solve_and_validate(with_baseline(changed, rows, freeze_until=at(1, "00:00")))
+    assert frozen.status == "infeasible"
+    assert any(f"the published days off {START} are kept (frozen or locked)" in line for line in frozen.explanation), \
+        frozen.explanation
+
+
 def _published_plan(instance: Instance) -> tuple[dict, list[str]]:
     import time
 

@@ -38,6 +38,10 @@ def precheck(instance: Instance, options: list[AgentOptions]) -> list[str]:
         contract = instance.contract_of(agent)
         days = agent_options.days()
         problems.extend(agent_options.pin_problems)
+        kept_off = sorted(str(instance.horizon.date_of_day(d)) for d, shift in agent_options.pinned.items()
+                          if shift is None)
+        published = (f"; the published days off {', '.join(kept_off)} are kept (frozen or locked)" if kept_off
+                     else "")
         for lock in agent.locks:
             day = instance.horizon.day_of_date(lock.date)
             if not lock.off and not agent_options.by_day.get(day):
@@ -48,7 +52,8 @@ def precheck(instance: Instance, options: list[AgentOptions]) -> list[str]:
         if not contract.is_soft("min_working_days") and len(days) < contract.min_working_days:
             problems.append(
                 f"{agent.id} can work on only {len(days)} day(s) (availability, time off, locks, allowed shift "
-                f"types), but contract {contract.id} requires at least {contract.min_working_days} working days."
+                f"types{published}), but contract {contract.id} requires at least {contract.min_working_days} "
+                "working days."
             )
         if contract.min_paid_minutes and not contract.is_soft("min_paid_minutes"):
             best_per_day = sorted((max(o.paid_minutes for o in agent_options.by_day[d]) for d in days), reverse=True)
@@ -57,7 +62,8 @@ def precheck(instance: Instance, options: list[AgentOptions]) -> list[str]:
             if reachable < contract.min_paid_minutes:
                 problems.append(
                     f"{agent.id} can be paid at most {_hours(reachable)} in the horizon (availability, time off, "
-                    f"at most {limit} working day{'s' if limit != 1 else ''}), but contract {contract.id} requires at least "
+                    f"at most {limit} working day{'s' if limit != 1 else ''}{published}), but contract {contract.id} "
+                    "requires at least "
                     f"{_hours(contract.min_paid_minutes)}."
                 )
     return problems
