@@ -48,7 +48,9 @@ def summary(result: SolveResult) -> str:
     ]
     lines += service_level_lines(result)  # skills with a forecast: predicted service level
     if result.changes is not None:
-        lines += _changes(result)
+        lines += _changes(result)  # with the notes on the published roster
+    elif result.notes:
+        lines += ["", "notes", *(f"  - {note}" for note in result.notes)]
     return "\n".join(lines)
 
 

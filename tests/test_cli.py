@@ -138,6 +138,23 @@ def test_missing_file(tmp_path: Path) -> None:
     assert result.exit_code == 2
 
 
+def test_files_of_the_wrong_shape_say_what_they_hold(tmp_path: Path) -> None:
+    instance = instance_file(tmp_path)
+    schedule = solve_to(tmp_path, instance)
+    swapped = run("validate", schedule, instance)
+    assert swapped.exit_code == 2
+    assert f"{schedule}: looks like a schedule, not an instance (arguments in the wrong order?)" in flat(swapped.output)
+    listed = run("solve", write(tmp_path / "list.json", [1, 2]))
+    assert listed.exit_code == 2 and "holds a list, not an instance (a JSON object)" in flat(listed.output)
+    nobody = run("solve", write(tmp_path / "nobody.json", tiny_instance(
+        agents=[], demand={"voice": hourly({8: 1})}).model_dump(mode="json")), "--time-limit", "2", "--workers", "1")
+    assert nobody.exit_code == 0 and "the instance has no agents" in flat(nobody.output)
+    off_grid = tiny().model_dump(mode="json")
+    off_grid["templates"][0]["earliest_start"] = "08:37"
+    result = run("solve", write(tmp_path / "off.json", off_grid))
+    assert "templates[0].earliest_start: 08:37 is not on the 60-minute grid" in flat(result.output)
+
+
 def test_outputs_that_cannot_be_written_are_refused_before_the_work(tmp_path: Path) -> None:
     instance = instance_file(tmp_path)
     folder = tmp_path / "folder"

@@ -666,7 +666,8 @@ def reference_errors(inst: Instance) -> Iterator[FieldIssue]:  # noqa: C901 - a 
         p = f"templates[{i}]"
         if t.latest_start_minute < t.earliest_start_minute:
             yield issue(f"{p}.latest_start", f"{t.latest_start} is before earliest_start {t.earliest_start}")
-        yield from on_grid(f"{p}.earliest_start", t.earliest_start_minute)
+        if t.earliest_start_minute % step:  # named as written (06:37), not in minutes
+            yield issue(f"{p}.earliest_start", f"{t.earliest_start} is not on the {step}-minute grid of the horizon")
         yield from on_grid(f"{p}.start_step_minutes", t.start_step_minutes)
         yield from on_grid(f"{p}.min_work_between_breaks_minutes", t.min_work_between_breaks_minutes)
         for j, length in enumerate(t.lengths_minutes):

@@ -57,12 +57,30 @@ def output_problem(path: Path) -> str | None:
     return None
 
 
+SCHEDULE_KEYS = {"status", "assignments"}
+INSTANCE_KEYS = {"horizon", "templates"}
+
+
+def _object(path: Path, data: Any, expected: str, other_keys: set[str], other: str) -> Any:
+    """`data` when it is a JSON object; a message naming what the file holds otherwise, or what it
+    looks like when it looks like the other document (arguments given the wrong way round)."""
+    if not isinstance(data, dict):
+        kind = {list: "a list", str: "a string", type(None): "null", bool: "true or false"}.get(type(data), "a number")
+        raise InstanceError([FieldIssue(path="", reason=f"{path}: holds {kind}, not {expected} (a JSON object)")])
+    if other_keys <= set(data):
+        raise InstanceError([FieldIssue(path="", reason=f"{path}: looks like {other}, not {expected} (arguments in the "
+                                        "wrong order?)")])
+    return data
+
+
 def load_instance(path: str | Path) -> Instance:
-    return parse_instance(_read_json(Path(path)))
+    path = Path(path)
+    return parse_instance(_object(path, _read_json(path), "an instance", SCHEDULE_KEYS, "a schedule"))
 
 
 def load_result(path: str | Path) -> SolveResult:
-    data = _read_json(Path(path))
+    path = Path(path)
+    data = _object(path, _read_json(path), "a schedule", INSTANCE_KEYS, "an instance")
     try:
         return SolveResult.model_validate(data)
     except ValidationError as exc:

@@ -208,6 +208,8 @@ def solve(
         done.set()
         if watcher is not None:
             watcher.join()
+    if instance.design is None and not instance.agents:
+        result.notes.append("the instance has no agents: every interval's demand is left uncovered")
     if budget.cancelled:
         result.stats.cancelled = True
         if result.assignments:  # a schedule, not a failure to explain
