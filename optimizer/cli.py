@@ -24,8 +24,8 @@ from optimizer.solve.progress import ProgressEvent
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Contact-center schedule optimization engine (CP-SAT).")
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)  # long paths stay whole (copyable, greppable)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_INVALID, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_UNKNOWN = 1, 2, 3, 4
 TIME_LIMIT_HELP = str(SolverSettings.model_fields["time_limit_s"].description)
