@@ -197,11 +197,11 @@ def requirements(
         from optimizer.requirements.plot import plot_requirements
 
         try:
-            plot_requirements(result, plot, title=f"Requirements: {forecast_path.name}")
+            written = plot_requirements(result, plot, title=f"Requirements: {forecast_path.name}")
         except ModuleNotFoundError:
             err.print("[bold red]error:[/] --plot needs matplotlib (pip install matplotlib)")
             raise typer.Exit(EXIT_BAD_INPUT) from None
-        report.print(f"plot written to {plot}")
+        report.print(f"plot written to {written}")  # with the .png matplotlib adds to a name without one
 
 
 def register(app: typer.Typer) -> None:

@@ -85,10 +85,12 @@ def test_bad_instance_names_the_field_path(tmp_path: Path, command: str) -> None
     (("solver", "seed"), 2**31, "solver.seed: Input should be less than or equal to 2147483647"),
     (("solver", "parameters"), {"linearization_level": "high"},
      "solver.parameters: linearization_level: not a valid value"),
+    (("contracts", 0, "soft"), {"min_rest_minutes": 5},
+     "contracts[0].soft.min_rest_minutes: not an allowed key: input should be 'min_paid_minutes'"),
     (("solver", "parameters"), {"max_time_in_seconds": 3600},
      "solver.parameters: max_time_in_seconds: set by the engine; use `time_limit_s`"),
 ])
-def test_out_of_range_numbers_name_the_field(tmp_path: Path, field: tuple, value: Any, reason: str) -> None:
+def test_values_the_engine_cannot_take_name_the_field(tmp_path: Path, field: tuple, value: Any, reason: str) -> None:
     # Each of these once got past the checks: a demand of 10**12 held a solve for hours (its
     # shortfall's cost was summed unit by unit), the others failed inside CP-SAT's bindings, or
     # (a time limit among the CP-SAT parameters) silently replaced --time-limit.

@@ -499,6 +499,11 @@ def test_cli_requirements_writes_csv_and_plot(tmp_path):
     assert rows[1]["model"] == "deferred" and rows[1]["service_level"] == ""
     pytest.importorskip("matplotlib")
     assert png.stat().st_size > 10_000
+    bare = tmp_path / "plot"  # no extension: the .png file is what is reported
+    result = CliRunner().invoke(_app(), ["requirements", str(forecast), "--sl", "0.8", "--threshold", "20",
+                                         "-o", str(out), "--plot", str(bare)], env={"COLUMNS": "300"})
+    assert result.exit_code == 0 and f"plot written to {bare}.png" in result.output
+    assert bare.with_suffix(".png").exists() and not bare.exists()
 
 
 def test_cli_requirements_bad_input_exits_2_without_traceback(tmp_path):
@@ -514,3 +519,7 @@ def test_cli_requirements_bad_input_exits_2_without_traceback(tmp_path):
     assert result.exit_code == 2 and "--sl: is a fraction and must be at most 1" in result.output
     result = CliRunner().invoke(_app(), ["requirements", str(tmp_path / "missing.csv")])
     assert result.exit_code == 2 and "missing.csv" in result.output
+    shifted = tmp_path / "shifted.csv"  # a cell too many: shifted data, once dropped silently
+    shifted.write_text("interval_start,volume,aht_s\n2025-03-03T08:00,4,300\n2025-03-03T08:15,4,300,99\n")
+    result = CliRunner().invoke(_app(), ["requirements", str(shifted), "--sl", "0.8"])
+    assert result.exit_code == 2 and "line 3: 4 cells, but the header has 3 columns" in result.output

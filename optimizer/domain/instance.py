@@ -583,6 +583,8 @@ def field_path(loc: Iterable[Any]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif part == "[key]":  # pydantic's marker for a mapping's key: the path already ends at that key
+            continue
         else:
             out += ("." if out else "") + str(part)
     return out
@@ -594,6 +596,8 @@ def issues_from_pydantic(error: ValidationError) -> list[FieldIssue]:
         reason = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             reason = "unknown field"
+        elif item["loc"] and item["loc"][-1] == "[key]":
+            reason = f"not an allowed key: {reason[0].lower()}{reason[1:]}"
         issues.append(FieldIssue(path=field_path(item["loc"]), reason=reason))
     return issues
 

@@ -369,9 +369,15 @@ def read_forecast_csv(
         raise ForecastError(issues)
     raw_rows: list[dict[str, Any]] = []
     lines: list[int] = []
+    issues = []
     for lineno, record in enumerate(reader, start=2):
         cells = {k.strip(): (v or "").strip() for k, v in record.items() if k is not None}
         if not any(cells.values()):
+            continue
+        extra = [v for v in record.get(None) or [] if v.strip()]  # type: ignore[call-overload]
+        if extra:  # cells past the header's columns: shifted data, not something to drop silently
+            issues.append(FieldIssue(path=f"line {lineno}", reason=f"{len(header) + len(extra)} cells, but the header "
+                                     f"has {len(header)} columns"))
             continue
         channel = cells.get("channel") or "voice"
 
@@ -394,6 +400,8 @@ def read_forecast_csv(
             node[target[-1]] = value
         raw_rows.append(nested)
         lines.append(lineno)
+    if issues:
+        raise ForecastError(issues)
     locate = RowLocator(lines)
     if not raw_rows:
         raise ForecastError([FieldIssue(path=str(path), reason="the forecast has no rows")])

@@ -44,6 +44,8 @@ def plot_requirements(result: Requirements, path: str | Path, *, title: str | No
             ax.legend(loc="upper right", fontsize="small", ncol=2)
     fig.suptitle(title or f"Requirements ({result.interval_minutes}-minute intervals)")
     path = Path(path)
+    if not path.suffix:  # what matplotlib writes for a name without an extension, said as such
+        path = path.with_suffix(".png")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
