@@ -75,6 +75,10 @@ def simulate(
     instance = _load(instance_path)
     result = _load_result(schedule_path)
     problems = []
+    if seed < 0:
+        problems.append(f"--seed: must be 0 or more (got {seed})")
+    if replications < 1:
+        problems.append(f"--replications: must be 1 or more (got {replications})")
     if routing not in ("activities", "skills"):
         problems.append(f"--routing: must be activities or skills (got {routing})")
     if handle_time not in ("exponential", "lognormal"):

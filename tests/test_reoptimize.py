@@ -375,6 +375,7 @@ def test_cli_reoptimize_writes_schedule_and_instance(tmp_path):
     assert "--freeze-until: 2027-01-01T00:00:00 is after the horizon" in refused("--freeze-until", "2027-01-01T00:00")
     assert "--change-weight foo: unknown field (one of move_within_hour, move_more" in refused("--change-weight", "foo=1")
     assert "--time-limit: Input should be greater than 0" in refused("--time-limit", "-1")
+    assert "--time-limit: Input should be a finite number" in refused("--time-limit", "nan")
 
 
 def test_default_change_weights_scale_with_the_price_of_an_agent_hour():

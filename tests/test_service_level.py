@@ -224,6 +224,9 @@ def test_wfm_simulate_runs_on_tiny_schedule(tmp_path: Path) -> None:
     refused = CliRunner().invoke(app, ["simulate", str(inst_path), str(tmp_path / "ghosts.json")],
                                  env={"COLUMNS": "200"})
     assert refused.exit_code == 2 and "hard rule(s) of" in refused.output and "see wfm validate" in refused.output
+    negative = CliRunner().invoke(app, ["simulate", str(inst_path), str(sched_path), "--seed", "-1"],
+                                  env={"COLUMNS": "200"})
+    assert negative.exit_code == 2 and "--seed: must be 0 or more (got -1)" in negative.output
 
 
 def test_wfm_simulate_simulation_close_to_erlang_on_stationary_interval() -> None:

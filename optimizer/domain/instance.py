@@ -426,12 +426,12 @@ ENGINE_PARAMETERS = {
 
 
 class SolverSettings(_Strict):
-    time_limit_s: float = Field(default=60.0, gt=0, le=86_400, description=(
+    time_limit_s: float = Field(default=60.0, gt=0, le=86_400, allow_inf_nan=False, description=(
         "Seconds. With one worker they are CP-SAT's deterministic seconds (the same search on every run), "
         "and the wall time can be several times longer."))
     workers: int = Field(default=2, ge=1, le=64)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
-    relative_gap: float = Field(default=0.0, ge=0, le=1)
+    relative_gap: float = Field(default=0.0, ge=0, le=1, allow_inf_nan=False)
     log: bool = False
     use_hints: bool = True
     strategy: Literal["auto", "monolithic", "lns", "hybrid", "roster"] = Field(
