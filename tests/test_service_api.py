@@ -243,7 +243,7 @@ def test_invalid_settings_previous_schedule_and_body(idle: TestClient) -> None:
     assert found[0]["path"] == "parameters.num_workers" and found[0]["source"] == "settings"
     found = issues({"instance": TINY_INSTANCE, "settings": {"parameters": {"max_time_in_seconds": 1e6}}})
     assert found == [{"path": "parameters.max_time_in_seconds", "source": "settings",
-                      "reason": "set by the server; use the `time_limit_s` setting"}]
+                      "reason": "set by the server; use `time_limit_s`"}]
     found = issues({"instance": tiny_instance(solver={"parameters": {"num_workers": 64}})})
     assert found == [{"path": "solver.parameters", "source": "instance",
                       "reason": "num_workers: set by the engine; use `workers`"}]

@@ -457,20 +457,32 @@ class SolverSettings(_Strict):
         unknown = sorted(set(value) - set(known))
         if unknown:
             raise ValueError(f"unknown CP-SAT parameter(s): {', '.join(unknown)}")
-        problems = []
-        for name, given in value.items():
-            if name in ENGINE_PARAMETERS:
-                problems.append(f"{name}: set by the engine; use `{ENGINE_PARAMETERS[name]}`")
-                continue
-            try:  # the value on a real message, as the solver will set it
+        problems = cp_sat_parameter_problems(value, ENGINE_PARAMETERS, "the engine")
+        if problems:
+            raise ValueError("; ".join(f"{name}: {reason}" for name, reason in problems))
+        return value
+
+
+def cp_sat_parameter_problems(parameters: dict[str, Any], owned: dict[str, str], owner: str) -> list[tuple[str, str]]:
+    """(name, reason) for each parameter that is unknown, set by `owner` (`owned` names the setting
+    to use instead), or whose value a real SatParameters message refuses."""
+    from ortools.sat import sat_parameters_pb2
+
+    known = sat_parameters_pb2.SatParameters.DESCRIPTOR.fields_by_name
+    problems = []
+    for name, given in parameters.items():
+        if name not in known:
+            problems.append((name, "unknown CP-SAT parameter"))
+        elif name in owned:
+            problems.append((name, f"set by {owner}; use `{owned[name]}`"))
+        else:
+            try:  # the value on a real message, as the solver will set it (enum values by name)
                 params = sat_parameters_pb2.SatParameters()
                 setattr(params, name, getattr(params, given) if isinstance(given, str) and hasattr(params, given)
                         else given)
             except (AttributeError, TypeError, ValueError) as exc:
-                problems.append(f"{name}: not a valid value ({str(exc).splitlines()[0]})")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return value
+                problems.append((name, f"not a valid value ({str(exc).splitlines()[0]})"))
+    return problems
 
 
 class Instance(_Strict):

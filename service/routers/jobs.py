@@ -21,6 +21,7 @@ from optimizer.domain.instance import (
     FieldIssue,
     Instance,
     SolverSettings,
+    cp_sat_parameter_problems,
     instance_errors,
 )
 from optimizer.domain.schedule import SolveResult
@@ -95,30 +96,10 @@ SERVER_PARAMETERS = {**ENGINE_PARAMETERS, "log_to_stdout": "log"}
 
 
 def _check_cp_sat_parameters(parameters: dict[str, Any], source: str, prefix: str) -> list[Issue]:
-    """Each name and value, on a real SatParameters message, with its own path (`SolverSettings`
-    checks them too, but names only the field)."""
-    if not parameters:
-        return []
-    from ortools.sat import sat_parameters_pb2
-
-    issues = []
-    known = sat_parameters_pb2.SatParameters.DESCRIPTOR.fields_by_name
-    for name, value in parameters.items():
-        if name not in known:
-            issues.append(Issue(path=f"{prefix}{name}", reason="unknown CP-SAT parameter", source=source))
-            continue
-        if name in SERVER_PARAMETERS:
-            issues.append(Issue(path=f"{prefix}{name}", source=source,
-                                reason=f"set by the server; use the `{SERVER_PARAMETERS[name]}` setting"))
-            continue
-        params = sat_parameters_pb2.SatParameters()
-        try:
-            if isinstance(value, str) and hasattr(params, value):
-                value = getattr(params, value)
-            setattr(params, name, value)
-        except (AttributeError, TypeError, ValueError) as exc:
-            issues.append(Issue(path=f"{prefix}{name}", reason=f"not a valid value: {exc}", source=source))
-    return issues
+    """Each name and value, with its own path (`SolverSettings` checks them too, but names only the
+    field)."""
+    return [Issue(path=f"{prefix}{name}", reason=reason, source=source)
+            for name, reason in cp_sat_parameter_problems(parameters, SERVER_PARAMETERS, "the server")]
 
 
 def effective_settings(
