@@ -86,7 +86,8 @@ async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
     whole_body = any(tuple(e.get("loc", ())) == ("body",) for e in exc.errors())
     if whole_body and request.method in ("POST", "PUT", "PATCH"):
         content_type = request.headers.get("content-type", "")
-        if "json" not in content_type.lower():  # FastAPI reads a body as JSON only when it says so
+        media = content_type.split(";")[0].strip().lower()
+        if media != "application/json" and not media.endswith("+json"):  # FastAPI reads JSON only then
             return problem_response(415, Problem(
                 error="unsupported_media_type",
                 detail=f"send the body as JSON with Content-Type: application/json (got "

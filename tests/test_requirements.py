@@ -446,8 +446,8 @@ def test_unreachable_and_inconsistent_forecasts():
     assert issues[0].startswith("rows[0].targets.service_level: unreachable: needs more than 100 agents")
     issues = _issues([_row(), _row(), _row(skill="x", channel="chat")])
     assert any(i.startswith("rows[1].interval_start: skill 'default' already has the interval") for i in issues)
-    gap = [_row(channel="email", targets=dict(response_time_s=3600)),
-           _row(channel="email", interval_start=START + dt.timedelta(minutes=45), targets=dict(response_time_s=3600))]
+    gap = [_row(channel="email", interval_start=START + dt.timedelta(minutes=m), targets=dict(response_time_s=3600))
+           for m in (0, 15, 60)]
     assert "needs consecutive 15-minute intervals" in _issues(gap, interval_minutes=15)[0]
 
 
@@ -460,7 +460,14 @@ def test_interval_length_is_the_usual_gap_and_a_start_off_its_grid_is_named():
     assert issues == [f"rows[6].interval_start: {(START + dt.timedelta(minutes=100)).isoformat()} is not on the "
                       f"15-minute grid of skill 'default' (from {START.isoformat()})"]
     assert compute_requirements(rows[:6]).interval_minutes == 15
-    assert any("rows[1].interval_start" in i for i in _issues(rows[:6], interval_minutes=60))  # :15 is off the hour
+    # 15-minute data read as hourly (or hourly as 15-minute) would price each row for the wrong length.
+    assert _issues(rows[:6], interval_minutes=60) == [
+        "interval_minutes: the forecast's interval starts are 15 minutes apart (most often), not 60"]
+    # An interval without a row needs nobody; the series for an instance keeps every interval in place.
+    gap = compute_requirements([rows[0], rows[1], rows[4]])
+    assert gap.interval_minutes == 15
+    assert gap.by_skill("net")["default"] == [gap.rows[0].required_net, gap.rows[1].required_net, 0, 0,
+                                              gap.rows[2].required_net]
 
 
 # --- the command line -------------------------------------------------------------------------

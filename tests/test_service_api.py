@@ -241,6 +241,13 @@ def test_invalid_settings_previous_schedule_and_body(idle: TestClient) -> None:
     assert found[0]["source"] == "settings" and "unknown CP-SAT parameter" in found[0]["reason"]
     found = issues({"instance": TINY_INSTANCE, "settings": {"parameters": {"num_workers": "many"}}})
     assert found[0]["path"] == "parameters.num_workers" and found[0]["source"] == "settings"
+    for parameters, reason in (({"search_branching": 5}, "not a valid value"),  # enums by name only
+                               ({"linearization_level": "LP_SEARCH"}, "not a valid value"),
+                               ({"log_search_progress": True}, "set by the server; use `log`"),
+                               ({"relative_gap_limit": 0.1}, "set by the server; use `relative_gap`")):
+        found = issues({"instance": TINY_INSTANCE, "settings": {"parameters": parameters}})
+        assert found[0]["path"] == f"parameters.{next(iter(parameters))}" and reason in found[0]["reason"], found
+    assert submit(idle, {"instance": TINY_INSTANCE, "settings": {"parameters": {"search_branching": "LP_SEARCH"}}})
     found = issues({"instance": TINY_INSTANCE, "settings": {"parameters": {"max_time_in_seconds": 1e6}}})
     assert found == [{"path": "parameters.max_time_in_seconds", "source": "settings",
                       "reason": "set by the server; use `time_limit_s`"}]
@@ -256,7 +263,8 @@ def test_invalid_settings_previous_schedule_and_body(idle: TestClient) -> None:
     assert issues([1, 2])[0]["source"] == "body"
     found = issues(None, content=b'{"instance": ', headers={"content-type": "application/json"})
     assert found[0]["source"] == "body" and found[0]["reason"].startswith("not valid JSON")
-    for headers in ({"content-type": "text/plain"}, {"content-type": "application/x-www-form-urlencoded"}, {}):
+    for headers in ({"content-type": "text/plain"}, {"content-type": "application/x-www-form-urlencoded"}, {},
+                    {"content-type": "application/jsonx"}):
         body = assert_problem(idle.post("/v1/jobs", content=json.dumps({"instance": TINY_INSTANCE}).encode(),
                                         headers=headers), 415, "unsupported_media_type")
         assert "Content-Type: application/json" in body["detail"]
@@ -294,15 +302,16 @@ def test_previous_schedule_rows_are_checked_and_named_as_sent(client: TestClient
     assert issues([row, row])[0] == {"path": "assignments[1]", "source": "previous_schedule",
                                      "reason": f"a second published shift for {row['agent_id']} on {row['date']}"}
     backwards = dict(row, end=row["start"])
-    found = issues([backwards])
-    assert [(i["path"], i["source"]) for i in found] == [("assignments[0].end", "previous_schedule")]
-    assert "is not after the shift's start" in found[0]["reason"]
+    found = {i["path"]: i for i in issues([backwards])}
+    assert {i["source"] for i in found.values()} == {"previous_schedule"}
+    assert "is not after the shift's start" in found["assignments[0].end"]["reason"]
+    aware = dict(row, start=row["start"] + "+05:00", end=row["end"] + "+05:00")
+    assert issues([aware])[0]["path"] == "assignments[0]" and "UTC offset" in issues([aware])[0]["reason"]
     elsewhere = dict(row, date="2026-03-05")
     found = issues([row, elsewhere])
     assert [i["path"] for i in found] == ["assignments[1].date"]
     assert "is not the date of the shift's start" in found[0]["reason"]
-    next_week = [dict(r, date="2026-03-09", start=r["start"].replace("2026-03-02", "2026-03-09"),
-                      end=r["end"].replace("2026-03-02", "2026-03-09")) for r in previous["assignments"]]
+    next_week = json.loads(json.dumps(previous["assignments"]).replace("2026-03-02", "2026-03-09"))
     found = issues(next_week)
     assert [(i["path"], i["source"]) for i in found] == [("assignments", "previous_schedule")]
     assert "none of the" in found[0]["reason"] and "another period" in found[0]["reason"]
@@ -605,6 +614,9 @@ def test_requirements_endpoint(client: TestClient) -> None:
     assert "UTC offset" in found[0]["reason"]
     found = assert_problem(client.post("/v1/requirements", json={"rows": rows, "interval_minutes": 7}), 422)
     assert found["issues"][0]["path"] == "interval_minutes" and "got 7" in found["issues"][0]["reason"]
+    hourly = [dict(rows[0], interval_start=f"2026-03-02T{h:02d}:00") for h in (8, 9, 10, 11)]
+    found = assert_problem(client.post("/v1/requirements", json={"rows": hourly, "interval_minutes": 15}), 422)
+    assert found["issues"][0]["reason"] == "the forecast's interval starts are 60 minutes apart (most often), not 15"
     far = [rows[0], dict(rows[1], interval_start="2036-03-02T08:15")]
     found = assert_problem(client.post("/v1/requirements", json={"rows": far}), 422)
     assert found["issues"][0]["path"] == "interval_minutes"

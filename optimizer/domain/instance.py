@@ -37,6 +37,7 @@ from optimizer.domain.ids import (
     Weight,
     time_of_day_minutes,
 )
+from optimizer.domain.schedule import Assignment
 
 IntervalMinutes = Literal[5, 10, 15, 30, 60]
 INTERVAL_MINUTES: tuple[int, ...] = get_args(IntervalMinutes)
@@ -419,7 +420,8 @@ class Design(_Strict):
 
 ENGINE_PARAMETERS = {
     "num_workers": "workers", "num_search_workers": "workers", "max_time_in_seconds": "time_limit_s",
-    "max_deterministic_time": "time_limit_s", "random_seed": "seed",
+    "max_deterministic_time": "time_limit_s", "random_seed": "seed", "relative_gap_limit": "relative_gap",
+    "log_search_progress": "log", "log_to_stdout": "log",
 }
 """CP-SAT parameters the engine sets on every search from the solver settings (a value in
 `parameters` would silently override `--workers` or the time limit): use the named setting."""
@@ -467,6 +469,7 @@ def cp_sat_parameter_problems(parameters: dict[str, Any], owned: dict[str, str],
     """(name, reason) for each parameter that is unknown, set by `owner` (`owned` names the setting
     to use instead), or whose value a real SatParameters message refuses."""
     from ortools.sat import sat_parameters_pb2
+    from ortools.sat.python import cp_model
 
     known = sat_parameters_pb2.SatParameters.DESCRIPTOR.fields_by_name
     problems = []
@@ -476,13 +479,20 @@ def cp_sat_parameter_problems(parameters: dict[str, Any], owned: dict[str, str],
         elif name in owned:
             problems.append((name, f"set by {owner}; use `{owned[name]}`"))
         else:
-            try:  # the value on a real message, as the solver will set it (enum values by name)
-                params = sat_parameters_pb2.SatParameters()
-                setattr(params, name, getattr(params, given) if isinstance(given, str) and hasattr(params, given)
-                        else given)
+            try:  # set exactly as the solver sets it, on the solver's own parameters (enum values by name)
+                set_cp_sat_parameter(cp_model.CpSolver().parameters, name, given)
             except (AttributeError, TypeError, ValueError) as exc:
                 problems.append((name, f"not a valid value ({str(exc).splitlines()[0]})"))
     return problems
+
+
+def set_cp_sat_parameter(params: Any, name: str, value: Any) -> None:
+    """One CP-SAT parameter on a solver's parameters; an enum field takes its value's name
+    ("LP_SEARCH"), which must belong to that field."""
+    field = type(getattr(params, name))
+    if isinstance(value, str) and field is not str:
+        value = getattr(field, value)  # AttributeError: not a name of this field's enum
+    setattr(params, name, value)
 
 
 class Instance(_Strict):
@@ -891,18 +901,34 @@ def _baseline_errors(inst: Instance) -> Iterator[FieldIssue]:
                          "period?")
     seen: set[tuple[str, object]] = set()
     for i, a in enumerate(baseline.assignments):
-        start, end = a.start.replace(tzinfo=None), a.end.replace(tzinfo=None)  # wall-clock, as everywhere
-        if end <= start:
-            yield FieldIssue(path=f"{PUBLISHED_ROWS}[{i}].end",
-                             reason=f"{end.isoformat()} is not after the shift's start {start.isoformat()}")
-        if start.date() != a.date:
-            yield FieldIssue(path=f"{PUBLISHED_ROWS}[{i}].date",
-                             reason=f"{a.date} is not the date of the shift's start {start.isoformat()} "
-                             "(a shift belongs to the date on which it starts)")
+        yield from _published_row_errors(i, a)
         if (a.agent_id, a.date) in seen:
             yield FieldIssue(path=f"{PUBLISHED_ROWS}[{i}]",
                              reason=f"a second published shift for {a.agent_id} on {a.date}")
         seen.add((a.agent_id, a.date))
+
+
+def _published_row_errors(i: int, a: Assignment) -> Iterator[FieldIssue]:
+    """One published shift's own consistency: local times, end after start, breaks inside, its date."""
+    if any(t.tzinfo is not None for t in (a.start, a.end, *(b.start for b in a.breaks), *(b.end for b in a.breaks))):
+        yield FieldIssue(path=f"{PUBLISHED_ROWS}[{i}]", reason="use local date-times without a UTC offset "
+                         "(the horizon's wall-clock time, as the engine writes them)")
+        return
+    start, end = a.start, a.end
+    for j, b in enumerate(a.breaks):
+        if not start <= b.start < b.end <= end:
+            yield FieldIssue(path=f"{PUBLISHED_ROWS}[{i}].breaks[{j}]", reason=(
+                f"{b.start.isoformat()} to {b.end.isoformat()} is not a stretch inside the shift "
+                f"({start.isoformat()} to {end.isoformat()})"))
+    if end - start > dt.timedelta(hours=24):
+        yield FieldIssue(path=f"{PUBLISHED_ROWS}[{i}].end", reason=f"the shift lasts {end - start}: more than a day")
+    if end <= start:
+        yield FieldIssue(path=f"{PUBLISHED_ROWS}[{i}].end",
+                         reason=f"{end.isoformat()} is not after the shift's start {start.isoformat()}")
+    if start.date() != a.date:
+        yield FieldIssue(path=f"{PUBLISHED_ROWS}[{i}].date",
+                         reason=f"{a.date} is not the date of the shift's start {start.isoformat()} "
+                         "(a shift belongs to the date on which it starts)")
 
 
 def _design_errors(inst: Instance, skill_ids: set[str], template_ids: set[str]) -> Iterator[FieldIssue]:

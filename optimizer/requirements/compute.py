@@ -106,11 +106,17 @@ class Requirements:
         return list(dict.fromkeys(r.skill for r in self.rows))
 
     def by_skill(self, kind: Literal["net", "scheduled", "gross"] = "scheduled") -> dict[str, list[int]]:
-        """Required agents per skill in time order (``kind``: which count)."""
-        out: dict[str, list[tuple[dt.datetime, int]]] = defaultdict(list)
+        """Required agents per skill, one per interval from the skill's first interval to its last
+        (``kind``: which count); an interval without a forecast row needs 0."""
+        step = dt.timedelta(minutes=self.interval_minutes)
+        out: dict[str, dict[dt.datetime, int]] = defaultdict(dict)
         for r in self.rows:
-            out[r.skill].append((r.interval_start, getattr(r, f"required_{kind}")))
-        return {k: [n for _, n in sorted(v, key=lambda p: p[0])] for k, v in out.items()}
+            out[r.skill][r.interval_start] = getattr(r, f"required_{kind}")
+        series = {}
+        for skill, counts in out.items():
+            first, last = min(counts), max(counts)
+            series[skill] = [counts.get(first + k * step, 0) for k in range((last - first) // step + 1)]
+        return series
 
 
 def effective_aht(row: ForecastRow) -> float:
@@ -219,14 +225,18 @@ def compute_requirements(
     locate = locate or RowLocator()
     rows = parse_forecast_rows(rows, locate)
     inferred = interval_minutes is None
+    spacing = infer_interval_minutes(rows, default=0)
     if interval_minutes is None:
-        interval_minutes = infer_interval_minutes(rows)
+        interval_minutes = spacing or 15
     if interval_minutes not in INTERVAL_MINUTES:
         given = (f"the most frequent gap between a skill's interval starts is {interval_minutes} minutes" if inferred
                  else f"got {interval_minutes}")
         raise ForecastError([FieldIssue(path="interval_minutes", reason=(
             f"an interval is {', '.join(map(str, INTERVAL_MINUTES[:-1]))} or {INTERVAL_MINUTES[-1]} minutes long, "
             f"as in an instance ({given})"))])
+    if spacing and spacing != interval_minutes:  # hourly volumes read as 15-minute ones, or the reverse
+        raise ForecastError([FieldIssue(path="interval_minutes", reason=(
+            f"the forecast's interval starts are {spacing} minutes apart (most often), not {interval_minutes}"))])
     _check_layout(rows, interval_minutes, locate)
     interval_s = interval_minutes * 60.0
     n = len(rows)

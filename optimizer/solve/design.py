@@ -41,7 +41,7 @@ import ortools
 from ortools.sat.python import cp_model
 
 from optimizer.domain.ids import time_of_day_minutes
-from optimizer.domain.instance import Instance, SolverSettings
+from optimizer.domain.instance import Instance, SolverSettings, set_cp_sat_parameter
 from optimizer.domain.schedule import (
     DESIGN_TERMS,
     DesignBreak,
@@ -284,9 +284,7 @@ class _Search:
         if self.settings.relative_gap:
             params.relative_gap_limit = self.settings.relative_gap
         for name, value in self.settings.parameters.items():
-            if isinstance(value, str) and hasattr(params, value):
-                value = getattr(params, value)
-            setattr(params, name, value)
+            set_cp_sat_parameter(params, name, value)
         if self.settings.log:
             params.log_search_progress = True
             params.log_to_stdout = False

@@ -19,7 +19,7 @@ from typing import Protocol
 import ortools
 from ortools.sat.python import cp_model
 
-from optimizer.domain.instance import Instance, SolverSettings
+from optimizer.domain.instance import Instance, SolverSettings, set_cp_sat_parameter
 from optimizer.domain.schedule import SolveResult, SolveStats
 from optimizer.model.anonymous import AnonymousResult, solve_anonymous
 from optimizer.model.builder import ScheduleModel
@@ -157,9 +157,7 @@ class Budget:
         if not presolve:
             params.cp_model_presolve = False
         for name, value in self.settings.parameters.items():
-            if isinstance(value, str) and hasattr(params, value):
-                value = getattr(params, value)  # enum values by name, e.g. "LP_SEARCH"
-            setattr(params, name, value)
+            set_cp_sat_parameter(params, name, value)  # checked the same way when the settings were read
         if self.settings.log:
             params.log_search_progress = True
             params.log_to_stdout = False
