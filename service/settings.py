@@ -35,8 +35,9 @@ class ServiceSettings(BaseSettings):
     )
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Comma-separated API keys; when set, every endpoint but /v1/health requires X-API-Key "
-        "and a job is visible only to the key that submitted it.",
+        description="Comma-separated API keys; when set, every endpoint but /v1/health (and the API's own "
+        "description, /openapi.json and /docs) requires X-API-Key and a job is visible only to the key that "
+        "submitted it.",
     )
     max_time_limit_s: float = Field(default=600.0, gt=0, description="Cap on any job's time limit.")
     max_solver_workers: int = Field(
