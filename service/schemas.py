@@ -151,6 +151,9 @@ class Health(BaseModel):
     version: str
     queue_depth: int = Field(description="Jobs waiting for a worker.")
     running: int
+    overdue: list[str] = Field(default_factory=list, description=(
+        "Running jobs more than 30 s past their time limit (a solve that does not stop; "
+        "the worker abandons it after the wall-clock guard): the status is then `degraded`."))
     workers: WorkersHealth
     uptime_s: float
 

@@ -292,6 +292,15 @@ class JobStore:
         rows = self._conn().execute("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").fetchall()
         return {r["status"]: r["n"] for r in rows}
 
+    def overdue(self, slack_s: float) -> list[str]:
+        """Running jobs that started more than their time limit plus `slack_s` ago (a solve that did
+        not stop: the worker abandons it after the wall-clock guard and a grace period)."""
+        now = dt.datetime.fromisoformat(now_iso())
+        rows = self._conn().execute("SELECT id, time_limit_s, started_at FROM jobs WHERE status = 'running' "
+                                    "AND started_at IS NOT NULL").fetchall()
+        return [r["id"] for r in rows
+                if (now - dt.datetime.fromisoformat(r["started_at"])).total_seconds() > r["time_limit_s"] + slack_s]
+
     # -- worker side -------------------------------------------------------------------------
 
     def claim_next(self, worker: str) -> ClaimedJob | None:

@@ -7,6 +7,7 @@ process pool, restarts and SIGKILL are covered by tests/test_service_e2e.py.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import sqlite3
 import threading
@@ -633,6 +634,15 @@ def test_health(make_client: MakeClient) -> None:
     assert health["status"] == "ok"
     running = make_client(workers=2).get("/v1/health").json()
     assert running["workers"]["alive"] == 2 and running["status"] == "ok"
+    # A job still running long after its time limit (a solve that does not stop) degrades the status.
+    store = client.app.state.store
+    job = store.claim_next("w")
+    assert job is not None and client.get("/v1/health").json()["overdue"] == []
+    with store._write() as c:  # started two minutes ago, with a limit of seconds
+        c.execute("UPDATE jobs SET started_at = ? WHERE id = ?", (
+            (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2)).isoformat(timespec="milliseconds"), job.id))
+    health = client.get("/v1/health", headers={"X-API-Key": "k"}).json()
+    assert health["status"] == "degraded" and health["overdue"] == [job.id]
 
 
 def test_unexpected_errors_are_503_not_500(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
