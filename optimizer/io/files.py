@@ -19,6 +19,11 @@ from optimizer.domain.instance import (
 from optimizer.domain.schedule import SolveResult
 
 
+def not_utf8(error: UnicodeDecodeError) -> str:
+    """The reason a text file could not be read, for a planner who saved it in another encoding."""
+    return f"not UTF-8 text (byte 0x{error.object[error.start]:02x} at position {error.start}); save the file as UTF-8"
+
+
 def _read_json(path: Path) -> Any:
     def bad(reason: str) -> InstanceError:
         return InstanceError([FieldIssue(path="", reason=f"{path}: {reason}")])
@@ -30,8 +35,7 @@ def _read_json(path: Path) -> Any:
     except OSError as exc:
         raise bad(str(exc.strerror)) from None
     except UnicodeDecodeError as exc:
-        raise bad(f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start}); "
-                  "save the file as UTF-8") from None
+        raise bad(not_utf8(exc)) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -356,9 +356,9 @@ def read_forecast_csv(
     except OSError as exc:
         raise ForecastError([FieldIssue(path=str(path), reason=exc.strerror or str(exc))]) from None
     except UnicodeDecodeError as exc:
-        raise ForecastError([FieldIssue(path=str(path), reason=(
-            f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start}); save the file as UTF-8"))]
-        ) from None
+        from optimizer.io.files import not_utf8
+
+        raise ForecastError([FieldIssue(path=str(path), reason=not_utf8(exc))]) from None
     reader = csv.DictReader(text.splitlines())
     header = [h.strip() for h in (reader.fieldnames or [])]
     issues = [FieldIssue(path=f"line 1.{h}", reason="unknown column (expected one of: "
