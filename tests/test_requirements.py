@@ -444,6 +444,13 @@ def test_bad_forecasts_name_the_field_and_the_reason():
 def test_unreachable_and_inconsistent_forecasts():
     issues = _issues([_row(volume=5000.0, targets=dict(service_level=0.9, threshold_s=20))], max_agents=100)
     assert issues[0].startswith("rows[0].targets.service_level: unreachable: needs more than 100 agents")
+    import warnings
+
+    with warnings.catch_warnings():  # a typo's astronomic volume: a short message, no numpy warnings
+        warnings.simplefilter("error", RuntimeWarning)
+        issues = _issues([_row(volume=1e300, aht_s=300.0, targets=dict(service_level=0.8, threshold_s=20))])
+    assert issues == ["rows[0].targets.service_level: unreachable: needs more than 100000 agents in the interval "
+                      "(offered load 3.33e+299 Erlangs)"]
     issues = _issues([_row(), _row(), _row(skill="x", channel="chat")])
     assert any(i.startswith("rows[1].interval_start: skill 'default' already has the interval") for i in issues)
     gap = [_row(channel="email", interval_start=START + dt.timedelta(minutes=m), targets=dict(response_time_s=3600))

@@ -265,9 +265,9 @@ def compute_requirements(
             culprits = [k for k, v in req.by_target.items() if k in _TARGET_FIELD and v[j] == 0
                         and getattr(rows[idx[j]].targets, _TARGET_FIELD[k].split(".")[1]) is not None]
             field = _TARGET_FIELD[culprits[0]] if culprits else "targets"
+            shown = f"{load[j]:,.1f}" if load[j] < 1e9 else f"{load[j]:.3g}"  # not 300 digits for a typo
             issues.append(FieldIssue(path=locate(idx[j], field), reason=(
-                f"unreachable: needs more than {max_agents} agents in the interval "
-                f"(offered load {load[j]:.1f} Erlangs)")))
+                f"unreachable: needs more than {max_agents} agents in the interval (offered load {shown} Erlangs)")))
 
     deferred_skills = dict.fromkeys(rows[i].skill for i in range(n) if rows[i].channel in DEFERRED_CHANNELS)
     for skill in deferred_skills:

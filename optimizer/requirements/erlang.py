@@ -211,9 +211,10 @@ def erlang_c_required(
     b = erlang_b(n, flat["a"][idx])
     while idx.size:
         ai, ahti = flat["a"][idx], flat["aht"][idx]
-        c = np.clip(b / (1.0 - (ai / n) * (1.0 - b)), 0.0, 1.0)
-        sl = np.clip(1.0 - c * np.exp(-(n - ai) * flat["t"][idx] / ahti), 0.0, 1.0)
-        asa = c * ahti / (n - ai)
+        with np.errstate(divide="ignore", invalid="ignore"):  # n = load on an unreachable row: inf, set aside below
+            c = np.clip(b / (1.0 - (ai / n) * (1.0 - b)), 0.0, 1.0)
+            sl = np.clip(1.0 - c * np.exp(-(n - ai) * flat["t"][idx] / ahti), 0.0, 1.0)
+            asa = c * ahti / (n - ai)
         ok_sl = flat["p_sl"][idx] & (sl >= flat["sl"][idx])
         ok_asa = flat["p_asa"][idx] & (asa <= flat["asa"][idx])
         flat["n_sl"][idx[ok_sl]] = n[ok_sl]
@@ -233,5 +234,6 @@ def erlang_c_required(
     by_target = {"service_level": n_sl, "asa": n_asa, "occupancy": n_occ, "stability": n0}
     agents = np.maximum.reduce(list(by_target.values()))
     unreachable |= agents > max_agents
-    agents = np.where(unreachable, -1, agents).astype(np.int64)
-    return RequiredAgents(agents=agents, by_target={k: v.astype(np.int64) for k, v in by_target.items()})
+    with np.errstate(invalid="ignore"):  # the counts of unreachable rows may be inf; they are reported, not used
+        agents = np.where(unreachable, -1, agents).astype(np.int64)
+        return RequiredAgents(agents=agents, by_target={k: v.astype(np.int64) for k, v in by_target.items()})
