@@ -74,10 +74,12 @@ def issues_from_request_error(errors: Iterable[dict[str, Any]]) -> list[Issue]:
                 loc = []
             elif len(loc) > 1 and loc[0] in BODY_SOURCES:
                 source = str(loc.pop(0))
-        path = field_path(loc)
+        path, reason = field_path(loc), _reason(error)
         if source == "header":  # ASGI lower-cases header names; name it as documented (Idempotency-Key)
             path = "-".join(word.capitalize() for word in path.split("-"))
-        out.append(Issue(path=path, reason=_reason(error), source=source))
+            if error.get("type") == "string_pattern_mismatch":
+                reason = "printable ASCII characters only, no spaces"
+        out.append(Issue(path=path, reason=reason, source=source))
     return out
 
 

@@ -377,8 +377,10 @@ def test_idempotency_key_replays_the_same_job(idle: TestClient) -> None:
     assert body["issues"][0]["source"] == "header" and first.json()["id"] in body["issues"][0]["reason"]
     assert submit(idle, None, **{"Idempotency-Key": "order-43"})["id"] != first.json()["id"]
     assert len(idle.get("/v1/jobs").json()["items"]) == 2
-    assert_problem(idle.post("/v1/jobs", json={"instance": TINY_INSTANCE}, headers={"Idempotency-Key": "a b"}),
-                   422, "invalid_input")
+    spaced = assert_problem(idle.post("/v1/jobs", json={"instance": TINY_INSTANCE}, headers={"Idempotency-Key": "a b"}),
+                            422, "invalid_input")
+    assert spaced["issues"] == [{"path": "Idempotency-Key", "source": "header",
+                                 "reason": "printable ASCII characters only, no spaces"}]
 
 
 def test_idempotent_submits_race_to_one_job(make_client: MakeClient) -> None:
