@@ -41,6 +41,7 @@ from rich.progress import (
 from benchmarks import metrics
 from benchmarks.rows import ROW_FIELDS, append_row, latest, read_rows, run_key, write_csv
 from benchmarks.suite import REPO_ROOT, Run, Suite, SuiteError, display_path, load_suite
+from optimizer.io import output_problem
 
 app = typer.Typer(
     add_completion=False,
@@ -49,7 +50,7 @@ app = typer.Typer(
     help="Benchmark runner: run suites, compare, plot and report (benchmarks/README.md).",
 )
 console = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DEFAULT_SUITE = REPO_ROOT / "benchmarks" / "suites" / "core.toml"
 DEFAULT_RESULTS_MD = REPO_ROOT / "benchmarks" / "RESULTS.md"
@@ -343,8 +344,11 @@ def run_suite(
 ) -> tuple[int, int]:
     """Run the suite, appending a row per finished run; returns (runs done, runs skipped)."""
     runs = suite.runs(profiles, instances, seeds)
-    if fresh and results.exists():
-        results.unlink()
+    if not runs:
+        raise SuiteError("no run matches the profile, instance and seed filters")
+    problem = output_problem(results)
+    if problem is not None:
+        raise SuiteError(f"results file {results}: {problem}")
     shas = {spec.path: file_sha256(spec.path) for spec in {r.instance for r in runs}}
     present = {run_key(row) for row in read_rows(results)} if resume else set()
     todo = []
@@ -372,6 +376,8 @@ def run_suite(
             published[spec] = None
     if skipped:
         out.print(f"resume: {skipped} of {len(runs)} runs already in {results}")
+    if fresh and results.exists():  # only now, after every check that can still stop the run
+        results.unlink()
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -414,6 +420,28 @@ def run_suite(
 
 # --------------------------------------------------------------------------------------------
 # Commands
+
+
+def _existing_rows(path: Path) -> list[dict[str, Any]]:
+    """The rows of a results file the user named: exit 2 when it does not exist (read_rows takes a
+    missing file as empty, which is right for a suite's own file before its first run only)."""
+    if not path.is_file():
+        err.print(f"[bold red]error:[/] {path}: no such results file")
+        raise typer.Exit(2)
+    return read_rows(path)
+
+
+def _csv_path(results: Path, output: Path | None) -> Path:
+    """Where the CSV goes: never onto the results file itself (a results file named .csv)."""
+    path = output or results.with_suffix(".csv")
+    if path.resolve() == results.resolve():
+        err.print(f"[bold red]error:[/] the CSV would overwrite the results file {results}; give -o")
+        raise typer.Exit(2)
+    problem = output_problem(path)
+    if problem is not None:
+        err.print(f"[bold red]error:[/] {path}: {problem}")
+        raise typer.Exit(2)
+    return path
 
 
 def _suite(path: Path) -> Suite:
@@ -467,6 +495,7 @@ def run(
                     markup=False,
                 )
             return
+        csv_path = _csv_path(target, None) if csv else None  # before the runs, not after them
         done, skipped = run_suite(
             suite,
             target,
@@ -483,8 +512,8 @@ def run(
         err.print(f"\ninterrupted: every finished run is in {target}; `--resume` continues")
         raise typer.Exit(130) from None
     console.print(f"{done} run(s) written to {target}" + (f", {skipped} skipped" if skipped else ""))
-    if csv:
-        console.print(f"CSV: {write_csv(read_rows(target), target.with_suffix('.csv'))}")
+    if csv_path is not None:
+        console.print(f"CSV: {write_csv(read_rows(target), csv_path)}")
 
 
 @app.command()
@@ -496,9 +525,10 @@ def export(
     all_rows: Annotated[bool, typer.Option("--all", help="Every row, not only the last per run.")] = False,
 ) -> None:
     """Write the rows as CSV (nested fields flattened, the trace left out)."""
-    rows = read_rows(results)
-    path = write_csv(rows if all_rows else latest(rows), output or results.with_suffix(".csv"))
-    console.print(f"{len(rows)} row(s) -> {path}")
+    rows = _existing_rows(results)
+    written = rows if all_rows else latest(rows)
+    path = write_csv(written, _csv_path(results, output))
+    console.print(f"{len(written)} row(s) -> {path}")
 
 
 @app.command()
@@ -518,7 +548,7 @@ def compare(
     if by not in ("instance+profile", "instance"):
         err.print("error: --by is 'instance+profile' or 'instance'")
         raise typer.Exit(2)
-    table = compare_rows(latest(read_rows(a)), latest(read_rows(b)), by=by, label_a=a.stem, label_b=b.stem)
+    table = compare_rows(latest(_existing_rows(a)), latest(_existing_rows(b)), by=by, label_a=a.stem, label_b=b.stem)
     console.print(rich_table(table))
     if markdown is not None:
         markdown.parent.mkdir(parents=True, exist_ok=True)
@@ -563,6 +593,8 @@ def report(
     for path in suites or [DEFAULT_SUITE]:
         suite = _suite(path)
         source = results or suite.results
+        if results is not None:  # a mistyped file must not replace the section with "no results yet"
+            _existing_rows(results)
         rows = latest(read_rows(source))
         name = section or suite.section
         write_section(results_md, name, render_section(name, suite, rows, source), title=suite.title)

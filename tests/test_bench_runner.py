@@ -169,6 +169,34 @@ def test_resume_skips_rows_already_present(suite_run: tuple[Path, Path, Path], t
     assert "2 of 2 runs already" in again.stdout and len(read_rows(copy)) == 2
 
 
+def test_results_files_are_never_lost_to_a_mistake(suite_run: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    """A --fresh run whose filters match nothing, a report from a mistyped results file and a CSV
+    that would land on the results file each stop with exit 2 and leave every file as it was."""
+    suite, results, _ = suite_run
+    kept = tmp_path / "results.jsonl"
+    kept.write_text(results.read_text(encoding="utf-8"), encoding="utf-8")
+    before = kept.read_text(encoding="utf-8")
+    nothing = runner("run", suite, "-o", kept, "--fresh", "-i", "no-such-instance")
+    assert nothing.returncode == 2 and "no run matches" in nothing.stderr
+    assert kept.read_text(encoding="utf-8") == before  # --fresh deleted it before the checks
+    md = tmp_path / "RESULTS.md"
+    md.write_text("# R\n", encoding="utf-8")
+    assert runner("report", suite, "-o", md, "--results", results).returncode == 0
+    report_before = md.read_text(encoding="utf-8")
+    typo = runner("report", suite, "-o", md, "--results", tmp_path / "resutls.jsonl")
+    assert typo.returncode == 2 and "no such results file" in typo.stderr
+    assert md.read_text(encoding="utf-8") == report_before  # was replaced by "No results yet"
+    as_csv = tmp_path / "rows.csv"
+    as_csv.write_text(before, encoding="utf-8")
+    onto = runner("export", as_csv)
+    assert onto.returncode == 2 and "would overwrite the results file" in onto.stderr
+    assert as_csv.read_text(encoding="utf-8") == before
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    unwritable = runner("run", suite, "-o", folder)
+    assert unwritable.returncode == 2 and "is a directory" in unwritable.stderr and "Traceback" not in unwritable.stderr
+
+
 def test_a_crashing_run_does_not_stop_the_suite(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text('{"name": "broken"}', encoding="utf-8")
     suite = tmp_path / "suite.json"
