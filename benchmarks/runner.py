@@ -40,7 +40,7 @@ from rich.progress import (
 
 from benchmarks import metrics
 from benchmarks.rows import ROW_FIELDS, append_row, latest, read_rows, run_key, write_csv
-from benchmarks.suite import REPO_ROOT, Run, Suite, SuiteError, display_path, load_suite
+from benchmarks.suite import REPO_ROOT, SEED_MAX, Run, Suite, SuiteError, display_path, load_suite, valid_seed
 from optimizer.io import output_problem
 
 app = typer.Typer(
@@ -422,6 +422,16 @@ def run_suite(
 # Commands
 
 
+def _seed_list(text: str) -> list[int]:
+    """--seeds 1,2,3: each a seed in the solver's range, at least one."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    seeds = [int(part) for part in parts if part.lstrip("-").isdigit()]
+    if not parts or len(seeds) != len(parts) or not all(valid_seed(seed) for seed in seeds):
+        err.print(f"[bold red]error:[/] --seeds {text}: comma-separated integers from 0 to {SEED_MAX}")
+        raise typer.Exit(2)
+    return seeds
+
+
 def _existing_rows(path: Path) -> list[dict[str, Any]]:
     """The rows of a results file the user named: exit 2 when it does not exist (read_rows takes a
     missing file as empty, which is right for a suite's own file before its first run only)."""
@@ -487,7 +497,7 @@ def run(
         err.print("error: --resume and --fresh exclude each other")
         raise typer.Exit(2)
     try:
-        seed_list = [int(s) for s in _split([seeds])] if seeds else None  # type: ignore[union-attr]
+        seed_list = _seed_list(seeds) if seeds else None
         if dry_run:
             for r in suite.runs(_split(profile), _split(instance), seed_list):
                 console.print(

@@ -258,6 +258,14 @@ def _instance_entries(entry: Any, base: Path, where: str) -> list[InstanceSpec]:
     ]
 
 
+SEED_MAX = 2**31 - 1
+"""The solver's seed range (`SolverSettings.seed`)."""
+
+
+def valid_seed(seed: Any) -> bool:
+    return isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed <= SEED_MAX
+
+
 def _profile(name: str, data: Any, where: str, default_seeds: list[int]) -> Profile:
     from pydantic import ValidationError
 
@@ -282,8 +290,8 @@ def _profile(name: str, data: Any, where: str, default_seeds: list[int]) -> Prof
     if "seeds" in data and "seed" in data:
         raise SuiteError(f"{where}: give 'seed' or 'seeds', not both")
     seeds = data.get("seeds", [data["seed"]] if "seed" in data else default_seeds)
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and s >= 0 for s in seeds):
-        raise SuiteError(f"{where}: seeds must be a non-empty list of non-negative integers")
+    if not isinstance(seeds, list) or not seeds or not all(valid_seed(s) for s in seeds):
+        raise SuiteError(f"{where}: seeds must be a non-empty list of integers from 0 to {SEED_MAX}")
     time_limit = float(settings.get("time_limit_s", SolverSettings.model_fields["time_limit_s"].default))
     timeout = float(data.get("timeout_s", max(120.0, 3 * time_limit + 120)))
     return Profile(name=name, settings=settings, seeds=tuple(seeds), timeout_s=timeout)

@@ -191,6 +191,9 @@ def test_results_files_are_never_lost_to_a_mistake(suite_run: tuple[Path, Path, 
     onto = runner("export", as_csv)
     assert onto.returncode == 2 and "would overwrite the results file" in onto.stderr
     assert as_csv.read_text(encoding="utf-8") == before
+    for seeds in ("a", "-1", "1.5", ",", "99999999999"):
+        bad = runner("run", suite, "-o", kept, "--seeds", seeds)
+        assert bad.returncode == 2 and "comma-separated integers from 0 to 2147483647" in bad.stderr, seeds
     folder = tmp_path / "folder"
     folder.mkdir()
     unwritable = runner("run", suite, "-o", folder)
@@ -294,6 +297,9 @@ def test_suite_errors_are_clear(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     with pytest.raises(SuiteError, match="unknown CP-SAT parameter"):
+        load_suite(suite)
+    suite.write_text('base_dir = "."\ninstances = ["tiny.json"]\n[profiles.p]\nseeds = [true]\n', encoding="utf-8")
+    with pytest.raises(SuiteError, match="seeds must be a non-empty list of integers from 0 to 2147483647"):
         load_suite(suite)
     suite.write_text('base_dir = "."\ninstances = ["missing-*.json"]\n[profiles.p]\n', encoding="utf-8")
     with pytest.raises(SuiteError, match="no file matches"):
