@@ -522,6 +522,11 @@ def run(
         err.print(f"\ninterrupted: every finished run is in {target}; `--resume` continues")
         raise typer.Exit(130) from None
     console.print(f"{done} run(s) written to {target}" + (f", {skipped} skipped" if skipped else ""))
+    failed = [r for r in read_rows(target)[-done:] if r.get("status") in ("error", "timeout")] if done else []
+    if failed:
+        err.print(f"{len(failed)} of {done} run(s) ended in an error or a timeout (the rows say why)")
+        if len(failed) == done:
+            raise typer.Exit(1)
     if csv_path is not None:
         console.print(f"CSV: {write_csv(read_rows(target), csv_path)}")
 

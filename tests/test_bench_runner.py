@@ -202,12 +202,13 @@ def test_results_files_are_never_lost_to_a_mistake(suite_run: tuple[Path, Path, 
 
 def test_a_crashing_run_does_not_stop_the_suite(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text('{"name": "broken"}', encoding="utf-8")
+    write_tiny(tmp_path)
     suite = tmp_path / "suite.json"
     suite.write_text(
         json.dumps(
             {
                 "base_dir": ".",
-                "instances": ["broken.json"],
+                "instances": ["broken.json", "tiny.json"],
                 "profiles": {"p": {"time_limit_s": 1, "workers": 1}},
             }
         ),
@@ -215,8 +216,12 @@ def test_a_crashing_run_does_not_stop_the_suite(tmp_path: Path) -> None:
     )
     done = runner("run", suite, "-o", tmp_path / "r.jsonl")
     assert done.returncode == 0, done.stdout + done.stderr
-    [row] = read_rows(tmp_path / "r.jsonl")
-    assert row["status"] == "error" and row["valid"] is False and "horizon" in row["error"]
+    assert "1 of 2 run(s) ended in an error or a timeout" in done.stderr
+    broken, tiny = read_rows(tmp_path / "r.jsonl")
+    assert broken["status"] == "error" and broken["valid"] is False and "horizon" in broken["error"]
+    assert tiny["status"] in ("optimal", "feasible") and tiny["valid"] is True
+    only_broken = runner("run", suite, "-o", tmp_path / "b.jsonl", "-i", "broken")
+    assert only_broken.returncode == 1  # every run failed: a script must see it
 
 
 def test_compare_has_ratio_columns(suite_run: tuple[Path, Path, Path], tmp_path: Path) -> None:
