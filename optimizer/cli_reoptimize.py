@@ -12,13 +12,13 @@ from pydantic import ValidationError
 
 from optimizer.domain.baseline import Baseline, ChangeWeights, LockedDay
 from optimizer.domain.instance import (
-    PUBLISHED_ROWS,
     FieldIssue,
     Instance,
     InstanceError,
     SolverSettings,
     issues_from_pydantic,
     parse_instance,
+    previous_schedule_path,
 )
 
 TIME_LIMIT_HELP = str(SolverSettings.model_fields["time_limit_s"].description)
@@ -95,10 +95,10 @@ def register(app: typer.Typer) -> None:
             raise cli._bad_input(InstanceError([FieldIssue(path=_option_of(f"baseline.{i.path}"), reason=i.reason)
                                                 for i in issues]), "a re-optimization option") from None
         except InstanceError as exc:
-            rows = [i for i in exc.issues if i.path.startswith(PUBLISHED_ROWS)]
+            rows = [FieldIssue(path=path, reason=i.reason) for i in exc.issues
+                    if (path := previous_schedule_path(i.path)) is not None]
             if rows:  # the published roster's own rows: name them as in the file given
-                raise cli._bad_input(InstanceError([FieldIssue(path=i.path.removeprefix("baseline."), reason=i.reason)
-                                                    for i in rows]), str(previous)) from None
+                raise cli._bad_input(InstanceError(rows), str(previous)) from None
             raise cli._bad_input(InstanceError([FieldIssue(path=_option_of(i.path), reason=i.reason)
                                                 for i in exc.issues]), "a re-optimization option") from None
         settings = cli._settings(instance, time_limit_s=time_limit, workers=workers, seed=seed)

@@ -867,6 +867,12 @@ PUBLISHED_ROWS = "baseline.assignments"
 --previous`, the service's `previous_schedule`) reports its issues under its own `assignments`."""
 
 
+def previous_schedule_path(path: str) -> str | None:
+    """An issue's path as a row of the previous schedule given apart (`assignments[3].end`), or None
+    when the issue is not about the published roster's rows."""
+    return path.removeprefix("baseline.") if path.startswith(PUBLISHED_ROWS) else None
+
+
 def _baseline_errors(inst: Instance) -> Iterator[FieldIssue]:
     """Locks must name agents and dates of this instance; published shifts of other agents are kept
     (agents who left are reported in the diff), so they are not errors."""

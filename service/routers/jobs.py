@@ -17,12 +17,12 @@ from pydantic import ValidationError
 from optimizer.domain.baseline import Baseline
 from optimizer.domain.instance import (
     ENGINE_PARAMETERS,
-    PUBLISHED_ROWS,
     FieldIssue,
     Instance,
     SolverSettings,
     cp_sat_parameter_problems,
     instance_errors,
+    previous_schedule_path,
 )
 from optimizer.domain.schedule import SolveResult
 from service.deps import OwnerDep, PoolDep, SettingsDep, StoreDep
@@ -135,9 +135,13 @@ def request_hash(payload: JobRequest) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def published_row_issue(issue: FieldIssue) -> Issue:
-    """An issue of the previous schedule's rows, named as the client sent them."""
-    return Issue(path=issue.path.removeprefix("baseline."), reason=issue.reason, source="previous_schedule")
+def _instance_issue(issue: FieldIssue, previous_given: bool) -> Issue:
+    """An instance issue; one about the published rows of a previous schedule is named as the
+    client sent them (`assignments[3]`, source `previous_schedule`)."""
+    row = previous_schedule_path(issue.path) if previous_given else None
+    if row is not None:
+        return Issue(path=row, reason=issue.reason, source="previous_schedule")
+    return Issue(path=issue.path, reason=issue.reason, source="instance")
 
 
 @router.post(
@@ -193,9 +197,7 @@ def submit_job(
     issues = instance_errors(instance)
     if issues:
         raise ApiError(422, f"the instance is not a valid input ({len(issues)} issue(s))", error="invalid_input",
-                       issues=[published_row_issue(i) if payload.previous_schedule is not None
-                               and i.path.startswith(PUBLISHED_ROWS) else
-                               Issue(path=i.path, reason=i.reason, source="instance") for i in issues])
+                       issues=[_instance_issue(i, payload.previous_schedule is not None) for i in issues])
     solver, notes = effective_settings(instance, payload.settings, settings)
     job = NewJob(
         instance_name=instance.name,
