@@ -65,7 +65,14 @@ def core_rules(res: SolveResult) -> set[str]:
     cannot all hold together: <rule>, <rule>.'"""
     (line,) = res.explanation
     assert "cannot all hold together" in line, line
-    return set(line.rsplit(": ", 1)[1].rstrip(".").split(", "))
+    first_sentence = line.split(". ", 1)[0]
+    return set(first_sentence.rsplit(": ", 1)[1].rstrip(".").split(", "))
+
+
+def personal_part(res: SolveResult) -> str:
+    """The sentence after the rules: the agent's own limits without which they would hold, or ""."""
+    (line,) = res.explanation
+    return line.split(". ", 1)[1] if ". " in line else ""
 
 
 def coverage_and_cost(res: SolveResult) -> int:
@@ -145,6 +152,9 @@ def test_infeasible_explained_by_the_assumption_core() -> None:
     assert res.status == "infeasible" and res.assignments == []
     assert joined(res).startswith("a1 (contract ft)")
     assert core_rules(res) == {"minimum paid hours", "maximum consecutive working days"}
+    # The time off is not a rule of the model (it removes shift options), so the core cannot name
+    # it; the explanation does, because without it the rules hold.
+    assert personal_part(res) == "Without a1's time off (2026-01-07) they could."
     # Not a precheck finding: each rule, dropped, leaves a feasible instance.
     # Without the minimum: day 0 or day 1 (not both in a row; day 2 is time off): 2 x 400 missing.
     assert solve_and_validate(core_instance(min_paid=0)).objective == 800
@@ -161,6 +171,34 @@ def test_infeasible_days_and_weekends() -> None:
     res = solve_and_validate(inst)
     assert res.status == "infeasible"
     assert core_rules(res) == {"minimum working days", "maximum working weekends"}
+    assert personal_part(res) == ""  # no time off, availability or locks in play
+
+
+def test_infeasible_explanation_names_the_availability_or_time_off_it_needs() -> None:
+    # Three days of 4-hour shifts (08:00-14:00 at the latest), two working days and at most one in
+    # a row: only days 0 and 2 satisfy the contract. Availability and time off are not rules of the
+    # model (they remove shift options), so the core cannot name them; the explanation names the
+    # ones without which the rules hold.
+    def explained(availability: list | None, time_off: list) -> SolveResult:
+        inst = tiny_instance(days=3, templates=[FOUR],
+                             contracts=[contract(min_working_days=2, max_consecutive_working_days=1)],
+                             agents=[agent("a1", availability=availability, time_off=time_off)])
+        res = solve_and_validate(inst)
+        assert res.status == "infeasible"
+        assert core_rules(res) == {"minimum working days", "maximum consecutive working days"}
+        return res
+
+    days_0_1 = [window(at(0, "00:00"), at(2, "00:00"))]
+    day_2 = [window(at(2, "00:00"), at(3, "00:00"))]
+    assert personal_part(explained(days_0_1, [])) == "Without a1's availability (2026-01-05 to 2026-01-06) they could."
+    assert personal_part(explained(None, day_2)) == "Without a1's time off (2026-01-07) they could."
+    # Each alone keeps day 2 out: only both lifted let the rules hold.
+    assert personal_part(explained(days_0_1, day_2)) == (
+        "Without a1's time off (2026-01-07) and availability (2026-01-05 to 2026-01-06) together they could.")
+    # Day 2 available only in the afternoon, where no shift fits: the times are named.
+    afternoon = [*days_0_1, window(at(2, "13:00"), at(2, "20:00"))]
+    assert personal_part(explained(afternoon, [])) == (
+        "Without a1's availability (2026-01-05 to 2026-01-06, 2026-01-07 13:00-20:00) they could.")
 
 
 def test_explanation_names_only_the_rules_that_conflict() -> None:

@@ -8,14 +8,17 @@ one assumption literal per rule, and CP-SAT's infeasibility core names the rules
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
-from optimizer.domain.instance import Instance
+from optimizer.domain.instance import Agent, Instance, TimeWindow
+from optimizer.model import options as shift_options
 from optimizer.model.builder import HARD_FAMILIES, ScheduleModel
 from optimizer.model.options import AgentOptions
+from optimizer.timegrid import TimeGrid
 
 if TYPE_CHECKING:
     from optimizer.solve.solver import Budget
@@ -70,16 +73,19 @@ def precheck(instance: Instance, options: list[AgentOptions]) -> list[str]:
 
 
 def explain_infeasible(instance: Instance, options: list[AgentOptions], budget: Budget) -> list[str]:
-    """Per agent whose own rules conflict: the conflicting rules, from an assumption core."""
+    """Per agent whose own rules conflict: the conflicting rules, from an assumption core, and the
+    agent's own limits (time off, availability, locks) without which they would hold."""
     explanation: list[str] = []
     for agent_options in options:
         core = conflicting_rules(instance, agent_options, budget)
         if core:
-            contract = instance.contract_of(agent_options.agent)
-            explanation.append(
-                f"{agent_options.agent.id} (contract {contract.id}): these rules cannot all hold together: "
-                + ", ".join(core) + "."
-            )
+            agent = agent_options.agent
+            contract = instance.contract_of(agent)
+            line = f"{agent.id} (contract {contract.id}): these rules cannot all hold together: " + ", ".join(core) + "."
+            limits = personal_limits(instance, agent_options, budget, core)
+            if limits:
+                line += f" Without {agent.id}'s {limits} they could."
+            explanation.append(line)
             if len(explanation) >= MAX_REPORTED_AGENTS:
                 explanation.append("(further agents not checked)")
                 break
@@ -89,7 +95,64 @@ def explain_infeasible(instance: Instance, options: list[AgentOptions], budget: 
     return explanation
 
 
+PERSONAL_LIMITS = {"time_off": "time off", "availability": "availability", "locks": "locked days"}
+"""The agent's own limits that shape its shift options rather than being rules of the model, so
+that an assumption core cannot name them (field -> planner words)."""
+
+
+def personal_limits(instance: Instance, agent_options: AgentOptions, budget: Budget, core: list[str]) -> str:
+    """Which of the agent's own limits the conflict needs, in words ("time off (2026-03-04,
+    2026-03-06)"), or "" when the rules conflict without them: each limit alone is lifted and the
+    agent's rules solved again; when no single one resolves the conflict, all of them together.
+    Locks are left out when the core already names the locked assignment."""
+    agent = agent_options.agent
+    present = [field for field in PERSONAL_LIMITS if getattr(agent, field)
+               and not (field == "locks" and "locked assignment" in core)]
+
+    def holds_without(fields: list[str]) -> bool:
+        relaxed = agent.model_copy(update={f: None if f == "availability" else [] for f in fields})
+        return rules_hold(instance, shift_options.agent_options(instance, relaxed, TimeGrid(instance.horizon)), budget)
+
+    single = [field for field in present if holds_without([field])]
+    if single:
+        return ", or without their ".join(_limit_text(agent, field) for field in single)
+    if len(present) > 1 and holds_without(present):
+        return " and ".join(_limit_text(agent, field) for field in present) + " together"
+    return ""
+
+
+def rules_hold(instance: Instance, agent_options: AgentOptions, budget: Budget) -> bool:
+    """Whether the agent's hard rules can all hold (a schedule of the agent's own model is found)."""
+    m = ScheduleModel(instance, [agent_options], families=HARD_FAMILIES)
+    return budget.solver(5.0, workers=1).solve(m.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+
+def _limit_text(agent: Agent, field: str) -> str:
+    if field == "locks":
+        items = [f"{lock.date} off" if lock.off else f"{lock.date} {lock.template} at {lock.start}"
+                 for lock in agent.locks]
+    else:
+        items = [_window_text(w) for w in getattr(agent, field)]
+    shown = ", ".join(items[:MAX_LISTED]) + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
+    return f"{PERSONAL_LIMITS[field]} ({shown})"
+
+
+MAX_LISTED = 3
+
+
+def _window_text(window: TimeWindow) -> str:
+    """Whole days as dates ("2026-03-04", "2026-03-04 to 2026-03-06"), otherwise the times."""
+    start, end = window.start, window.end
+    if start.time() == end.time() == dt.time() and end > start:
+        last = end.date() - dt.timedelta(days=1)
+        return str(start.date()) if last == start.date() else f"{start.date()} to {last}"
+    if start.date() == end.date():
+        return f"{start.date()} {start:%H:%M}-{end:%H:%M}"
+    return f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
+
+
 def conflicting_rules(instance: Instance, agent_options: AgentOptions, budget: Budget) -> list[str]:
+    """The agent's hard rules that conflict, each needed for the conflict (none when they can all hold)."""
     m = ScheduleModel(instance, [agent_options], explain=True, families=HARD_FAMILIES)
     solver = budget.solver(5.0, workers=1)
     status = solver.solve(m.model)
