@@ -82,7 +82,7 @@ def clipped(name: str, lo: Any, hi: Any) -> tuple[Any, Any]:
     return np.clip(lo, least, most), np.clip(hi, least, most)
 
 
-def _mean_ci(values: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def mean_ci(values: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean and confidence bounds over axis 0, ignoring NaN (replications without calls)."""
     count = np.sum(~np.isnan(values), axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -94,17 +94,17 @@ def _mean_ci(values: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndar
     return mean, mean - half, mean + half
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
 def _measures(raw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {
-        "service_level": _ratio(raw["within"], raw["offered"]),
-        "asa_s": _ratio(raw["wait_answered"], raw["answered"]),
-        "mean_wait_s": _ratio(raw["wait_all"], raw["offered"]),
-        "abandonment": _ratio(raw["abandoned"], raw["offered"]),
+        "service_level": ratio(raw["within"], raw["offered"]),
+        "asa_s": ratio(raw["wait_answered"], raw["answered"]),
+        "mean_wait_s": ratio(raw["wait_all"], raw["offered"]),
+        "abandonment": ratio(raw["abandoned"], raw["offered"]),
     }
 
 
@@ -193,7 +193,7 @@ def simulate_staffing(
         "offered": raw["offered"].mean(axis=0).ravel(),
     }
     for name, values in measures.items():
-        mean, lo, hi = _mean_ci(values, confidence)
+        mean, lo, hi = mean_ci(values, confidence)
         lo, hi = clipped(name, lo, hi)
         table[name], table[f"{name}_lo"], table[f"{name}_hi"] = mean.ravel(), lo.ravel(), hi.ravel()
     for name, values in prediction.items():
@@ -204,7 +204,7 @@ def simulate_staffing(
     pooled = _measures({k: v.sum(axis=2, keepdims=True) for k, v in raw.items()})
     summary: dict[str, object] = {"skill": skills, "offered": raw["offered"].sum(axis=2).mean(axis=0)}
     for name, values in pooled.items():
-        mean, lo, hi = _mean_ci(values, confidence)
+        mean, lo, hi = mean_ci(values, confidence)
         lo, hi = clipped(name, lo, hi)
         summary[name], summary[f"{name}_lo"], summary[f"{name}_hi"] = mean[:, 0], lo[:, 0], hi[:, 0]
     return SimulationResult(intervals=intervals, summary=pd.DataFrame(summary), replications=replications,

@@ -32,11 +32,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from scipy.stats import t as student_t
 
 from optimizer.domain.instance import Instance
 from optimizer.domain.schedule import SolveResult
-from optimizer.simulate.api import AgentGroup, clipped, simulate_staffing
+from optimizer.simulate.api import AgentGroup, clipped, mean_ci, ratio, simulate_staffing
 from optimizer.validate.coverage import scheduled_per_skill
 
 __all__ = ["Routing", "ScheduleSimulation", "simulate_schedule", "working_counts"]
@@ -182,22 +181,16 @@ def _pooled(raw: dict[str, np.ndarray], skills_idx: list[int], columns: np.ndarr
     """Per replication: sums over the chosen skills and intervals; then mean and bounds."""
     sums = {k: v[:, skills_idx][:, :, columns].sum(axis=(1, 2)) for k, v in raw.items()}
     offered = sums["offered"]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        measures = {
-            "service_level": np.where(offered > 0, sums["within"] / offered, np.nan),
-            "mean_wait_s": np.where(offered > 0, sums["wait_all"] / offered, np.nan),
-            "abandonment": np.where(offered > 0, sums["abandoned"] / offered, np.nan),
-        }
+    measures = {
+        "service_level": ratio(sums["within"], offered),
+        "mean_wait_s": ratio(sums["wait_all"], offered),
+        "abandonment": ratio(sums["abandoned"], offered),
+    }
     out: dict[str, float] = {"offered": float(offered.mean())}
     for name, values in measures.items():
-        values = values[~np.isnan(values)]
-        mean = float(values.mean()) if values.size else math.nan
-        half = math.nan
-        if values.size > 1:
-            q = float(student_t.ppf(0.5 + confidence / 2.0, values.size - 1))
-            half = q * float(values.std(ddof=1)) / math.sqrt(values.size)
-        lo, hi = clipped(name, mean - half, mean + half)
-        out[name], out[f"{name}_lo"], out[f"{name}_hi"] = mean, float(lo), float(hi)
+        mean, lo, hi = mean_ci(values, confidence)
+        lo, hi = clipped(name, float(lo), float(hi))
+        out[name], out[f"{name}_lo"], out[f"{name}_hi"] = float(mean), lo, hi
     return out
 
 
