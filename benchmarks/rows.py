@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -64,22 +65,39 @@ def run_key(row: dict[str, Any]) -> tuple[Any, ...]:
     return (row.get("instance_path"), row.get("instance_sha256"), row.get("profile"), row.get("seed"))
 
 
-def read_rows(path: str | Path) -> list[dict[str, Any]]:
-    """Every well-formed row of a .jsonl file (a torn last line, from a hard kill, is skipped)."""
+def _parse(line: bytes) -> dict[str, Any] | None:
+    """The row a line holds, or None when it is not a JSON object (torn, garbage, not UTF-8)."""
+    try:
+        row = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return row if isinstance(row, dict) else None
+
+
+def read_rows(path: str | Path, *, warn: bool = True) -> list[dict[str, Any]]:
+    """Every row of a .jsonl file. A line that is not a JSON object (a torn last line from a hard
+    kill, an edit gone wrong) is skipped, and with `warn` named on stderr: the other rows still count."""
     path = Path(path)
     if not path.exists():
         return []
     rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line:
+    broken: list[int] = []
+    for number, line in enumerate(path.read_bytes().split(b"\n"), start=1):
+        if not line.strip():
             continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(row, dict):
+        row = _parse(line)
+        if row is None:
+            broken.append(number)
+        else:
             rows.append(row)
+    if broken and warn:
+        shown = ", ".join(map(str, broken[:10])) + (", ..." if len(broken) > 10 else "")
+        print(
+            f"warning: {path}: skipped {len(broken)} line(s) that are not JSON rows "
+            f"(line{'s' if len(broken) > 1 else ''} {shown}; a run killed while writing its row, or an "
+            f"edited file); using the other {len(rows)} row(s)",
+            file=sys.stderr,
+        )
     return rows
 
 

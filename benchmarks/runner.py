@@ -522,13 +522,15 @@ def run(
         err.print(f"\ninterrupted: every finished run is in {target}; `--resume` continues")
         raise typer.Exit(130) from None
     console.print(f"{done} run(s) written to {target}" + (f", {skipped} skipped" if skipped else ""))
-    failed = [r for r in read_rows(target)[-done:] if r.get("status") in ("error", "timeout")] if done else []
+    # This run's own rows; the lines that are not rows were named already by --resume (or the CSV below).
+    written = read_rows(target, warn=False)[-done:] if done else []
+    failed = [r for r in written if r.get("status") in ("error", "timeout")]
     if failed:
         err.print(f"{len(failed)} of {done} run(s) ended in an error or a timeout (the rows say why)")
         if len(failed) == done:
             raise typer.Exit(1)
     if csv_path is not None:
-        console.print(f"CSV: {write_csv(read_rows(target), csv_path)}")
+        console.print(f"CSV: {write_csv(read_rows(target, warn=not resume), csv_path)}")
 
 
 @app.command()
@@ -608,9 +610,8 @@ def report(
     for path in suites or [DEFAULT_SUITE]:
         suite = _suite(path)
         source = results or suite.results
-        if results is not None:  # a mistyped file must not replace the section with "no results yet"
-            _existing_rows(results)
-        rows = latest(read_rows(source))
+        # a mistyped --results file must not replace the section with "no results yet"
+        rows = latest(_existing_rows(results) if results is not None else read_rows(source))
         name = section or suite.section
         write_section(results_md, name, render_section(name, suite, rows, source), title=suite.title)
         console.print(f"section '{name}' of {results_md}: {len(rows)} row(s) from {source}")

@@ -169,6 +169,38 @@ def test_resume_skips_rows_already_present(suite_run: tuple[Path, Path, Path], t
     assert "2 of 2 runs already" in again.stdout and len(read_rows(copy)) == 2
 
 
+def test_broken_lines_are_named_and_skipped(
+    suite_run: tuple[Path, Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A line that is not a JSON row (garbage, bytes that are not UTF-8, a row torn by a kill) is
+    skipped with a warning naming the file, the lines and how many; every command keeps going with
+    the good rows, and --resume runs the torn row's run again. (They were dropped silently, and a
+    line that was not UTF-8 was a traceback.)"""
+    suite, results, _ = suite_run
+    mono, lns = results.read_bytes().splitlines()
+    broken = tmp_path / "broken.jsonl"
+    broken.write_bytes(mono + b"\nnot json {\n\xff\xfe\n" + lns[:40])  # lines 2-4 broken, no newline at the end
+    warning = f"warning: {broken}: skipped 3 line(s) that are not JSON rows (lines 2, 3, 4;"
+    assert [r["profile"] for r in read_rows(broken)] == ["mono"]
+    assert warning in capsys.readouterr().err
+    assert read_rows(broken, warn=False) and capsys.readouterr().err == ""
+    md = tmp_path / "RESULTS.md"
+    for command in (
+        ("report", suite, "-o", md, "--results", broken),
+        ("export", broken, "-o", tmp_path / "rows.csv"),
+        ("compare", broken, results),
+    ):
+        done = runner(*command)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.stderr.count(warning) == 1 and "using the other 1 row(s)" in done.stderr, command[0]
+    assert "| tiny | mono |" in (read_section(md, "tiny") or "")
+    assert len((tmp_path / "rows.csv").read_text(encoding="utf-8").splitlines()) == 2  # header and mono
+    resumed = runner("run", suite, "-o", broken, "--resume")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert resumed.stderr.count(warning) == 1 and "1 of 2 runs already" in resumed.stdout
+    assert [r["profile"] for r in read_rows(broken, warn=False)] == ["mono", "lns"]
+
+
 def test_results_files_are_never_lost_to_a_mistake(suite_run: tuple[Path, Path, Path], tmp_path: Path) -> None:
     """A --fresh run whose filters match nothing, a report from a mistyped results file and a CSV
     that would land on the results file each stop with exit 2 and leave every file as it was."""
