@@ -12,23 +12,13 @@ Sections that need a different layout register a renderer in `RENDERERS`.
 from __future__ import annotations
 
 import json
-import operator
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from benchmarks import metrics
-from benchmarks.suite import Suite, display_path
-
-OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
+from benchmarks.suite import OPS, Suite, display_path
 
 
 def markers(name: str) -> tuple[str, str]:

@@ -57,6 +57,30 @@ ROW_FIELDS = (
 )
 """Every row has exactly these keys (None where a value does not apply)."""
 
+NUMERIC_FIELDS = (
+    "seed",
+    "objective",
+    "best_bound",
+    "gap",
+    "anonymous_bound",
+    "published_best",
+    "gap_to_published",
+    "time_to_first_s",
+    "time_to_within_1pct_s",
+    "primal_integral",
+    "primal_integral_horizon_s",
+    "coverage_gap_pct",
+    "lns_iterations",
+    "variables",
+    "constraints",
+    "build_time_s",
+    "wall_time_s",
+    "peak_rss_mb",
+)
+"""The fields that hold a number (or None); `valid` holds a bool, the other fields text or NESTED."""
+NESTED_FIELDS = ("settings", "terms", "kpis", "load_avg_1m", "validation", "trace", "versions", "host")
+"""The fields that hold a table or a list."""
+
 CSV_SKIP = ("trace",)
 
 

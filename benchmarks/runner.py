@@ -29,6 +29,7 @@ from typing import Annotated, Any
 import psutil
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -458,7 +459,7 @@ def _suite(path: Path) -> Suite:
     try:
         return load_suite(path)
     except SuiteError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
 
 
@@ -516,7 +517,7 @@ def run(
             seeds=seed_list,
         )
     except SuiteError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         err.print(f"\ninterrupted: every finished run is in {target}; `--resume` continues")

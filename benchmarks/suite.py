@@ -35,16 +35,21 @@ it supplies the published best objective of each file; a suite may name any othe
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import glob as globlib
 import importlib
 import importlib.util
 import json
+import math
+import operator
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
+
+from benchmarks.rows import NESTED_FIELDS, NUMERIC_FIELDS, ROW_FIELDS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RUNNER_KEYS = {"seed", "seeds", "timeout_s", "description"}
@@ -297,6 +302,84 @@ def _profile(name: str, data: Any, where: str, default_seeds: list[int]) -> Prof
     return Profile(name=name, settings=settings, seeds=tuple(seeds), timeout_s=timeout)
 
 
+OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+"""The comparisons of a target's conditions (`report` evaluates them on the rows)."""
+TARGET_KEYS = {"text", "instance", "profile", "require"}
+
+
+def _target_names(value: Any, known: Collection[str], key: str, where: str) -> None:
+    """A target's `instance` or `profile`: a name or a non-empty list of names, each one the suite has."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names or not all(isinstance(name, str) for name in names):
+        raise SuiteError(f"{where}: '{key}' must be a name or a non-empty list of names")
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise SuiteError(f"{where}: unknown {key} {', '.join(unknown)}; the suite has {', '.join(known)}")
+
+
+def _condition_problem(condition: Any) -> str | None:
+    """Why a target's [row field, operator, value] cannot be evaluated as written, or None. Checked at
+    load time: at report time a misspelt field never matches and a bad operator is a traceback."""
+    from optimizer.domain.schedule import Status
+
+    if not isinstance(condition, list) or len(condition) != 3:
+        return f"expected [row field, operator, value], got {condition!r}"
+    name, op, value = condition
+    comparable = [f for f in ROW_FIELDS if f not in NESTED_FIELDS]
+    if not isinstance(name, str) or name not in comparable:
+        close = difflib.get_close_matches(str(name), comparable, n=1)
+        hint = f"did you mean {close[0]}?" if close else f"a target compares {', '.join(comparable)}"
+        return f"unknown row field {name!r} ({hint})"
+    if not isinstance(op, str) or op not in OPS:
+        return f"unknown operator {op!r} (use {', '.join(OPS)})"
+    if name in NUMERIC_FIELDS:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            return f"{name} is a number; the threshold {value!r} is not a finite number"
+    elif op not in ("==", "!="):
+        return f"{name} is not a number; compare it with == or !="
+    elif name == "valid":
+        if not isinstance(value, bool):
+            return f"valid is true or false, not {value!r}"
+    elif not isinstance(value, str):
+        return f"{name} is text; {value!r} never equals it"
+    elif name == "status" and value not in (statuses := (*get_args(Status), "error", "timeout")):
+        return f"unknown status {value!r} (rows have {', '.join(statuses)})"
+    return None
+
+
+def _target(data: Any, where: str, labels: list[str], profiles: list[str]) -> dict[str, Any]:
+    """A `[[targets]]` entry, checked against the suite's instances, profiles and the row fields."""
+    if not isinstance(data, dict):
+        raise SuiteError(f"{where}: a target must be a table")
+    if "text" in data:
+        if not isinstance(data["text"], str):
+            raise SuiteError(f"{where}: 'text' must be a string")
+        where = f'{where} ("{data["text"]}")'
+    unknown = sorted(set(data) - TARGET_KEYS)
+    if unknown:
+        raise SuiteError(f"{where}: unknown key(s) {', '.join(unknown)} (a target has {', '.join(sorted(TARGET_KEYS))})")
+    if "instance" not in data:
+        raise SuiteError(f"{where}: 'instance' is missing (the label of the instance whose rows it checks)")
+    _target_names(data["instance"], labels, "instance", where)
+    if "profile" in data:
+        _target_names(data["profile"], profiles, "profile", where)
+    require = data.get("require", [])
+    if not isinstance(require, list):
+        raise SuiteError(f"{where}: 'require' must be a list of [row field, operator, value]")
+    for j, condition in enumerate(require):
+        problem = _condition_problem(condition)
+        if problem is not None:
+            raise SuiteError(f"{where}: require[{j}]: {problem}")
+    return data
+
+
 def load_suite(path: str | Path) -> Suite:
     path = Path(path)
     data = read_data(path)
@@ -336,6 +419,12 @@ def load_suite(path: str | Path) -> Suite:
         name: _profile(name, p, f"{path}: profiles.{name}", default_seeds)
         for name, p in profiles_data.items()
     }
+    targets_data = data.get("targets", [])
+    if not isinstance(targets_data, list):
+        raise SuiteError(f"{path}: 'targets' must be a list of tables ([[targets]])")
+    targets = [
+        _target(t, f"{path}: targets[{i}]", labels, list(profiles)) for i, t in enumerate(targets_data)
+    ]
     name = str(data.get("name", path.stem))
     results = data.get("results") or REPO_ROOT / "benchmarks" / "results" / f"{name}.jsonl"
     return Suite(
@@ -348,7 +437,7 @@ def load_suite(path: str | Path) -> Suite:
         profiles=profiles,
         published_best={str(k): float(v) for k, v in data.get("published_best", {}).items()},
         published_best_hook=data.get("published_best_hook"),
-        targets=list(data.get("targets", [])),
+        targets=targets,
         description=str(data.get("description", "")),
         title=str(data.get("title", name)),
         raw=data,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -348,6 +349,43 @@ def test_suite_errors_are_clear(tmp_path: Path) -> None:
         for profile in ("t60", "t300")
     ]
     assert core.profiles["t300"].settings == {"time_limit_s": 300, "workers": 2}
+
+
+def test_suite_targets_are_checked_when_loaded(tmp_path: Path) -> None:
+    """A target that names an unknown row field, instance or profile, or has a malformed condition,
+    stops the suite when it is loaded, naming the file, the target and the reason. (At report time the
+    first three silently never matched, and a bad operator or threshold was a traceback.)"""
+    write_tiny(tmp_path)
+    suite = tmp_path / "s.toml"
+    head = 'base_dir = "."\ninstances = ["tiny.json"]\n[profiles.mono]\ntime_limit_s = 1\n\n[[targets]]\ntext = "t"\n'
+    cases = {
+        'instance = "tiny"\nrequire = [["coverage_gap", "<=", 2]]': (
+            r'require\[0\]: unknown row field \'coverage_gap\' \(did you mean coverage_gap_pct\?\)'
+        ),
+        'instance = "tinny"\nrequire = [["objective", "<", 1]]': "unknown instance tinny; the suite has tiny",
+        'instance = "tiny"\nprofile = ["mono", "t60"]': "unknown profile t60; the suite has mono",
+        'require = [["objective", "<", 1]]': "'instance' is missing",
+        'instance = "tiny"\nprofiles = "mono"': "unknown key.s. profiles",
+        'instance = "tiny"\nrequire = [["objective", "=<", 1]]': r"unknown operator '=<' \(use <, <=, >, >=, ==, !=\)",
+        'instance = "tiny"\nrequire = [["objective", "<=", "2%"]]': "objective is a number; the threshold '2%'",
+        'instance = "tiny"\nrequire = [["objective", "<="]]': r"expected \[row field, operator, value\]",
+        'instance = "tiny"\nrequire = [["status", "<", 1]]': "status is not a number; compare it with == or !=",
+        'instance = "tiny"\nrequire = [["status", "==", "optimial"]]': "unknown status 'optimial'",
+        'instance = "tiny"\nrequire = [["terms", "==", 1]]': "unknown row field 'terms'",
+    }
+    for body, reason in cases.items():
+        suite.write_text(head + body + "\n", encoding="utf-8")
+        with pytest.raises(SuiteError, match=rf'^{re.escape(str(suite))}: targets\[0\] \("t"\): .*{reason}'):
+            load_suite(suite)
+    suite.write_text(head + 'instance = ["tiny"]\nprofile = "mono"\nrequire = [["status", "!=", "error"], '
+                     '["valid", "==", true], ["coverage_gap_pct", "<=", 2.5]]\n', encoding="utf-8")
+    assert len(load_suite(suite).targets) == 1
+    suite.write_text(head + 'instance = "tiny"\nrequire = [["objective", "<="]]\n', encoding="utf-8")
+    for command in (("report", suite, "-o", tmp_path / "R.md"), ("run", suite, "--dry-run")):
+        done = runner(*command)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        assert f'{suite}: targets[0] ("t"): require[0]: expected [row field, operator, value]' in done.stderr
+    assert not (tmp_path / "R.md").exists()
 
 
 def test_latest_keeps_the_last_row_of_a_rerun_in_the_place_of_its_first() -> None:
