@@ -463,6 +463,16 @@ def _suite(path: Path) -> Suite:
         raise typer.Exit(2) from None
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a CI timeout, `kill`), raised like Ctrl-C's KeyboardInterrupt: `execute` kills the
+    run's process on the way out and `run` exits with every finished row kept."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut killing the child short
+    raise Terminated
+
+
 def _split(values: list[str] | None) -> list[str] | None:
     if not values:
         return None
@@ -507,6 +517,7 @@ def run(
                 )
             return
         csv_path = _csv_path(target, None) if csv else None  # before the runs, not after them
+        signal.signal(signal.SIGTERM, _on_sigterm)  # by default SIGTERM ended the runner, not the run's process
         done, skipped = run_suite(
             suite,
             target,
@@ -519,9 +530,11 @@ def run(
     except SuiteError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        err.print(f"\ninterrupted: every finished run is in {target}; `--resume` continues")
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        stopped = "terminated (SIGTERM)" if terminated else "interrupted"
+        err.print(f"\n{stopped}: every finished run is in {target}; `--resume` continues")
+        raise typer.Exit(128 + signal.SIGTERM if terminated else 130) from None
     console.print(f"{done} run(s) written to {target}" + (f", {skipped} skipped" if skipped else ""))
     # This run's own rows; the lines that are not rows were named already by --resume (or the CSV below).
     written = read_rows(target, warn=False)[-done:] if done else []

@@ -6,10 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -255,6 +258,82 @@ def test_a_crashing_run_does_not_stop_the_suite(tmp_path: Path) -> None:
     assert tiny["status"] in ("optimal", "feasible") and tiny["valid"] is True
     only_broken = runner("run", suite, "-o", tmp_path / "b.jsonl", "-i", "broken")
     assert only_broken.returncode == 1  # every run failed: a script must see it
+
+
+def _solving_children(pid: int) -> list[psutil.Process]:
+    """The runner's `benchmarks.child` processes (it also starts short-lived `git` processes)."""
+    found = []
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+    for child in children:
+        try:
+            if "benchmarks.child" in child.cmdline():
+                found.append(child)
+        except psutil.Error:
+            pass
+    return found
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "message"),
+    [(signal.SIGTERM, 143, "terminated (SIGTERM)"), (signal.SIGINT, 130, "interrupted")],
+)
+def test_a_signal_kills_the_run_in_progress_and_keeps_the_finished_rows(
+    tmp_path: Path, signum: int, code: int, message: str
+) -> None:
+    """SIGTERM (a CI timeout, `kill`) ends `run` like Ctrl-C: the process of the run in progress is
+    killed, the finished rows stay, and the exit is prompt. (On SIGTERM the runner died at once and
+    its child went on solving, orphaned.)"""
+    write_tiny(tmp_path)
+    slow = REPO_ROOT / "instances" / "demo-small.json"  # not proven optimal in a minute on one worker
+    suite = tmp_path / "suite.json"
+    suite.write_text(
+        json.dumps(
+            {
+                "base_dir": ".",
+                "instances": ["tiny.json", str(slow)],
+                "profiles": {"p": {"time_limit_s": 60, "workers": 1, "seed": 1}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    results = tmp_path / "r.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.runner", "run", str(suite), "-o", str(results)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    children: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 90
+        while not children and proc.poll() is None and time.monotonic() < deadline:
+            # the tiny run's row is written after its process ended: a child now runs demo-small
+            if len(read_rows(results, warn=False)) == 1:
+                children = _solving_children(proc.pid)
+            time.sleep(0.05)
+        assert children, "the demo-small run did not start"
+        time.sleep(0.5)
+        sent = time.monotonic()
+        proc.send_signal(signum)  # to the runner only, as `kill` does
+        _, stderr = proc.communicate(timeout=30)
+        elapsed = time.monotonic() - sent
+        time.sleep(0.2)
+        assert not [c.pid for c in children if c.is_running()], "the run's process survived the signal"
+        assert proc.returncode == code and elapsed < 10, (proc.returncode, elapsed, stderr)
+        assert f"{message}: every finished run is in {results}" in stderr and "Traceback" not in stderr
+        [row] = read_rows(results)
+        assert row["instance"] == "tiny" and row["status"] == "optimal"
+    finally:
+        for child in children:
+            if child.is_running():
+                child.kill()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
 
 
 def test_compare_has_ratio_columns(suite_run: tuple[Path, Path, Path], tmp_path: Path) -> None:
