@@ -82,6 +82,8 @@ NESTED_FIELDS = ("settings", "terms", "kpis", "load_avg_1m", "validation", "trac
 """The fields that hold a table or a list."""
 
 CSV_SKIP = ("trace",)
+FAILED_STATUSES = ("error", "timeout")
+"""A run whose row has one of these ended without the solver's answer; `run --resume` runs it again."""
 
 
 def run_key(row: dict[str, Any]) -> tuple[Any, ...]:
@@ -146,6 +148,25 @@ def append_row(path: str | Path, row: dict[str, Any]) -> None:
         handle.write((json.dumps(row, sort_keys=False) + "\n").encode("utf-8"))
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def drop_earlier_rows(path: str | Path, key: tuple[Any, ...]) -> int:
+    """Remove every row of run `key` but the last (a retried run's new row replaces its failed ones);
+    other lines, rows or not, stay as they are. The file is replaced atomically, so a kill leaves
+    either the old file or the new one. Returns how many rows were removed."""
+    path = Path(path)
+    lines = path.read_bytes().split(b"\n")
+    mine = [i for i, line in enumerate(lines) if (row := _parse(line)) is not None and run_key(row) == key]
+    drop = set(mine[:-1])
+    if not drop:
+        return 0
+    spare = path.with_name(path.name + ".tmp")
+    with spare.open("wb") as handle:
+        handle.write(b"\n".join(line for i, line in enumerate(lines) if i not in drop))
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(spare, path)
+    return len(drop)
 
 
 def _flat(prefix: str, value: Any, out: dict[str, Any]) -> None:

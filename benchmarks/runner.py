@@ -40,7 +40,16 @@ from rich.progress import (
 )
 
 from benchmarks import metrics
-from benchmarks.rows import ROW_FIELDS, append_row, latest, read_rows, run_key, write_csv
+from benchmarks.rows import (
+    FAILED_STATUSES,
+    ROW_FIELDS,
+    append_row,
+    drop_earlier_rows,
+    latest,
+    read_rows,
+    run_key,
+    write_csv,
+)
 from benchmarks.suite import REPO_ROOT, SEED_MAX, Run, Suite, SuiteError, display_path, load_suite, valid_seed
 from optimizer.io import output_problem
 
@@ -332,6 +341,11 @@ def _fmt(value: Any, digits: int = 1, suffix: str = "") -> str:
     return f"{value}{suffix}"
 
 
+def _key(run: Run, suite: Suite, shas: dict[Path, str]) -> tuple[Any, ...]:
+    """The run key (`rows.run_key`) that the run's row will have."""
+    return (display_path(run.instance.path, suite.base_dir), shas[run.instance.path], run.profile.name, run.seed)
+
+
 def run_suite(
     suite: Suite,
     results: Path,
@@ -351,17 +365,11 @@ def run_suite(
     if problem is not None:
         raise SuiteError(f"results file {results}: {problem}")
     shas = {spec.path: file_sha256(spec.path) for spec in {r.instance for r in runs}}
-    present = {run_key(row) for row in read_rows(results)} if resume else set()
-    todo = []
-    for run in runs:
-        key = (
-            display_path(run.instance.path, suite.base_dir),
-            shas[run.instance.path],
-            run.profile.name,
-            run.seed,
-        )
-        if key not in present:
-            todo.append(run)
+    # A run is done when its last row has the solver's answer; an error or a timeout is run again.
+    last = latest(read_rows(results)) if resume else []
+    present = {run_key(row) for row in last if row.get("status") not in FAILED_STATUSES}
+    failed = {run_key(row) for row in last} - present
+    todo = [run for run in runs if _key(run, suite, shas) not in present]
     skipped = len(runs) - len(todo)
     out = Console(quiet=True) if quiet else console
     published: dict[Any, float | None] = {}
@@ -377,6 +385,12 @@ def run_suite(
             published[spec] = None
     if skipped:
         out.print(f"resume: {skipped} of {len(runs)} runs already in {results}")
+    retried = sum(1 for run in todo if _key(run, suite, shas) in failed)
+    if retried:
+        out.print(
+            f"resume: retrying {retried} run(s) that ended in an error or a timeout "
+            f"(each new row replaces the failed one)"
+        )
     if fresh and results.exists():  # only now, after every check that can still stop the run
         results.unlink()
     with Progress(
@@ -404,6 +418,8 @@ def run_suite(
             outcome = execute(run, tick)
             row = make_row(run, suite, outcome, shas[run.instance.path], published[run.instance], started_at)
             append_row(results, row)
+            if run_key(row) in failed:
+                drop_earlier_rows(results, run_key(row))
             progress.advance(overall)
             gap = "-" if row["gap"] is None else f"{100 * row['gap']:.2f}%"
             out.print(
@@ -487,7 +503,9 @@ def run(
     results: Annotated[
         Path | None, typer.Option("-o", "--results", help="Results .jsonl (default: the suite's).")
     ] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Skip runs already in the results file.")] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Skip runs done (an error or a timeout runs again).")
+    ] = False,
     fresh: Annotated[bool, typer.Option("--fresh", help="Delete the results file first.")] = False,
     profile: Annotated[list[str] | None, typer.Option("--profile", "-p", help="Only these profiles.")] = None,
     instance: Annotated[
@@ -538,7 +556,7 @@ def run(
     console.print(f"{done} run(s) written to {target}" + (f", {skipped} skipped" if skipped else ""))
     # This run's own rows; the lines that are not rows were named already by --resume (or the CSV below).
     written = read_rows(target, warn=False)[-done:] if done else []
-    failed = [r for r in written if r.get("status") in ("error", "timeout")]
+    failed = [r for r in written if r.get("status") in FAILED_STATUSES]
     if failed:
         err.print(f"{len(failed)} of {done} run(s) ended in an error or a timeout (the rows say why)")
         if len(failed) == done:

@@ -24,7 +24,7 @@ from factories import agent, hourly, tiny_instance  # noqa: E402
 from benchmarks import metrics  # noqa: E402
 from benchmarks.compare import compare_rows, markdown_table  # noqa: E402
 from benchmarks.report import read_section, render_section, targets_table, write_section  # noqa: E402
-from benchmarks.rows import ROW_FIELDS, latest, read_rows, write_csv  # noqa: E402
+from benchmarks.rows import ROW_FIELDS, drop_earlier_rows, latest, read_rows, run_key, write_csv  # noqa: E402
 from benchmarks.suite import SuiteError, load_suite  # noqa: E402
 
 SUITE = """
@@ -203,6 +203,45 @@ def test_broken_lines_are_named_and_skipped(
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert resumed.stderr.count(warning) == 1 and "1 of 2 runs already" in resumed.stdout
     assert [r["profile"] for r in read_rows(broken, warn=False)] == ["mono", "lns"]
+
+
+def test_resume_retries_failed_runs_and_replaces_their_rows(
+    suite_run: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """--resume counts a run as done when its last row has the solver's answer: a run whose last row
+    is an error or a timeout runs again, and its new row replaces the old ones (one row per run).
+    (Every run with a row was skipped, failed or not.)"""
+    suite, results, _ = suite_run
+    mono, lns = read_rows(results)
+    copy = tmp_path / "results.jsonl"
+    crashed = {**mono, "status": "error", "error": "the run's process exited with code -9", "valid": False}
+    copy.write_text(json.dumps(crashed) + "\n" + json.dumps(lns) + "\n", encoding="utf-8")
+    done = runner("run", suite, "-o", copy, "--resume")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 of 2 runs already" in done.stdout and "retrying 1 run(s) that ended in an error" in done.stdout
+    kept, retried = read_rows(copy)
+    assert kept == lns and retried["profile"] == "mono" and retried["status"] == "optimal"
+    # The last row of a run decides: an older success does not count when a timeout followed it.
+    timed_out = {**lns, "status": "timeout", "error": "timeout after 126 s", "valid": False}
+    with copy.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(timed_out) + "\n")
+    again = runner("run", suite, "-o", copy, "--resume")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "1 of 2 runs already" in again.stdout and "retrying 1 run(s)" in again.stdout
+    rows = read_rows(copy)
+    assert [(r["profile"], r["status"]) for r in rows] == [("mono", "optimal"), ("lns", "optimal")]
+    assert rows[0] == retried and rows[1] not in (lns, timed_out) and rows[1]["error"] is None
+    assert len(copy.read_text(encoding="utf-8").splitlines()) == 2
+    # The rewrite keeps every other line as it was, rows or not.
+    unit = tmp_path / "unit.jsonl"
+    key = {"instance_path": "a.json", "instance_sha256": "x", "profile": "p", "seed": 1}
+    other = json.dumps({**key, "seed": 2, "status": "error"})
+    unit.write_text(
+        f'{json.dumps({**key, "status": "error"})}\ngarbage\n{other}\n{json.dumps({**key, "status": "optimal"})}',
+        encoding="utf-8",
+    )
+    assert drop_earlier_rows(unit, run_key(key)) == 1
+    assert unit.read_text(encoding="utf-8") == f'garbage\n{other}\n{json.dumps({**key, "status": "optimal"})}'
 
 
 def test_results_files_are_never_lost_to_a_mistake(suite_run: tuple[Path, Path, Path], tmp_path: Path) -> None:
