@@ -535,16 +535,19 @@ def run(
                 )
             return
         csv_path = _csv_path(target, None) if csv else None  # before the runs, not after them
-        signal.signal(signal.SIGTERM, _on_sigterm)  # by default SIGTERM ended the runner, not the run's process
-        done, skipped = run_suite(
-            suite,
-            target,
-            resume=resume,
-            fresh=fresh,
-            profiles=_split(profile),
-            instances=_split(instance),
-            seeds=seed_list,
-        )
+        default = signal.signal(signal.SIGTERM, _on_sigterm)  # it ended the runner, not the run's process
+        try:
+            done, skipped = run_suite(
+                suite,
+                target,
+                resume=resume,
+                fresh=fresh,
+                profiles=_split(profile),
+                instances=_split(instance),
+                seeds=seed_list,
+            )
+        finally:
+            signal.signal(signal.SIGTERM, default)
     except SuiteError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
