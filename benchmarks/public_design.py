@@ -29,6 +29,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from benchmarks.report import write_section  # noqa: E402
+from benchmarks.rows import read_rows  # noqa: E402
 from benchmarks.runner import host, versions  # noqa: E402
 from optimizer.domain.instance import SolverSettings  # noqa: E402
 from optimizer.importers import bonutti, shiftdesign  # noqa: E402
@@ -83,6 +84,7 @@ def run_one(kind: str, path: Path, settings: SolverSettings) -> dict[str, Any]:
                          for line in result.design}),
         "valid": report.ok and report.objective == result.objective,
         "validator_objective": report.objective,
+        "run": _run_stamp(),
     }
     if kind == "bonutti":
         row["published_optimum"] = bonutti.published_best(path)
@@ -96,10 +98,24 @@ def run_one(kind: str, path: Path, settings: SolverSettings) -> dict[str, Any]:
     return row
 
 
-def _provenance() -> str:
+def _provenance(rows: list[dict[str, Any]]) -> str:
+    """When, at which commit and on what the rows were run, from the rows themselves (a report
+    rewritten later with --report-only must not stamp old results with today's commit)."""
+    stamped = [r for r in rows if r.get("run")]
+    if not stamped:
+        return "run date and commit not recorded in these rows"
+    dates = sorted({r["run"]["date"] for r in stamped})
+    commits = sorted({r["run"]["commit"] or "?" for r in stamped})
+    first = stamped[0]["run"]
+    return (f"{' to '.join(dict.fromkeys([dates[0], dates[-1]]))}, commit {', '.join(commits)}, "
+            f"OR-Tools {first['ortools']}, Python {first['python']}, {first['cpus']}"
+            + ("" if len(stamped) == len(rows) else f" ({len(rows) - len(stamped)} older rows unrecorded)"))
+
+
+def _run_stamp() -> dict[str, Any]:
     v, h = versions(), host()
-    return (f"{dt.date.today()}, commit {v['commit'] or '?'}, OR-Tools {v['ortools']}, "
-            f"Python {v['python']}, {h['cpu_count']} CPU(s): {h['cpu_model']}")
+    return {"date": str(dt.datetime.now(dt.UTC).date()), "commit": v["commit"], "ortools": v["ortools"],
+            "python": v["python"], "cpus": f"{h['cpu_count']} CPU(s): {h['cpu_model']}"}
 
 
 def _fmt(value: Any) -> str:
@@ -151,7 +167,7 @@ def bonutti_section(rows: list[dict[str, Any]], command: str) -> str:
         "over the change-point patterns, stalls much further away (the pattern-used link is a big-M whose "
         "LP bounds nothing). Times to best vary from run to run (2 threads): R2 has taken 18-51 s.",
         "",
-        f"How: `{command}`; {_provenance()}.",
+        f"How: `{command}`; {_provenance(rows)}.",
     ]
     return "\n".join(lines)
 
@@ -205,7 +221,7 @@ def shiftdesign_section(rows: list[dict[str, Any]], command: str) -> str:
         gap = "-" if r["gap"] is None else f"{100 * r['gap']:.1f}%"
         lines.append(f"| {r['instance']} | {r['interval_minutes']} | {_fmt(r['objective'])} | {_fmt(r['reference'])} | "
                      f"{gap} | {_fmt(r['time_to_best_s'])} | {'yes' if r['valid'] else 'NO'} |")
-    lines += ["", "</details>", "", f"How: `{command}`; {_provenance()}."]
+    lines += ["", "</details>", "", f"How: `{command}`; {_provenance(rows)}."]
     return "\n".join(lines)
 
 
@@ -221,12 +237,6 @@ def _summary_row(name: str, slot: str, group: list[dict[str, Any]]) -> str:
     valid = sum(1 for r in group if r["valid"])
     return f"| {name} | {slot} | {len(group)} | {reached} | {better} | {worse} | {mean_gap} | {timing} | " \
            f"{valid}/{len(group)} |"
-
-
-def _read_rows(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 @app.command()
@@ -245,7 +255,7 @@ def main(
     root = sets_dir()
     kinds = [only] if only else ["bonutti", "shiftdesign"]
     if report_only:
-        rows = _read_rows(results)
+        rows = read_rows(results)
         for kind in kinds:
             mine = [r for r in rows if r.get("set") == kind]
             if mine:
@@ -254,7 +264,7 @@ def main(
                               else shiftdesign_section(mine, command))
         return
     results.parent.mkdir(parents=True, exist_ok=True)
-    kept = [r for r in _read_rows(results) if r.get("set") not in kinds]
+    kept = [r for r in read_rows(results) if r.get("set") not in kinds]
     results.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
     command = "python -m benchmarks.public_design" + (f" --only {only}" if only else "") + \
               (f" --subset {subset}" if subset > 1 else "")
