@@ -3,6 +3,7 @@ start, the diff (recomputed here from the two rosters) and `wfm reoptimize`."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 
@@ -14,6 +15,7 @@ from optimizer.cli import app
 from optimizer.domain.baseline import Baseline, ChangeWeights, LockedDay
 from optimizer.domain.instance import Instance, InstanceError, Lock, TimeWindow, Weights, parse_instance
 from optimizer.domain.schedule import Assignment, SolveResult
+from optimizer.generate import PROFILES, generate_instance
 from optimizer.validate import validate
 
 # Three agents, three days, one 4-hour template starting 08:00-10:00 (no breaks), demand in
@@ -145,6 +147,31 @@ def test_frozen_days_and_locked_agents_are_never_touched():
     assert all(kind == "unchanged" for (agent_id, date), kind in kinds.items()
                if agent_id == "a1" or date == inst.horizon.start_date)
     assert any(kind == "added" for kind in kinds.values())
+
+
+def test_breaks_of_frozen_and_locked_days_stay_as_published_in_the_best_response_sweeps():
+    """The sweeps of the `lns` strategy place each shift's breaks where they lose the least under
+    the new demand; on a frozen or locked agent-day they must stay as published (they moved there
+    whenever the changed demand made another place pay, and the validator then rejected the roster)."""
+    base = generate_instance(dataclasses.replace(PROFILES["demo-small"], agents=8))
+    published = solve_and_validate(base, time_limit_s=2, strategy="lns")
+    data = base.model_dump(mode="json")
+    first = 2 * base.horizon.intervals_per_day
+    for row in data["demand"]:  # two more agents from 10:00 to 16:00 on day 2
+        row["required"] = [n + 2 if first + 40 <= t < first + 64 else n for t, n in enumerate(row["required"])]
+    changed = parse_instance(data)
+    locked = sorted({a.agent_id for a in published.assignments})[0]
+    reopt = with_baseline(changed, published, freeze_until=at(2, "12:00", base.horizon.start_date),
+                          locked_agents=[locked])
+    result = solve_and_validate(reopt, time_limit_s=2, strategy="lns")
+    kinds = check_diff(result, published.assignments)
+    frozen_until = at(2, "12:00", base.horizon.start_date)
+    starts = {(a.agent_id, a.date): a.start for a in published.assignments}
+    pinned = {key for key in kinds if key[0] == locked or key[1] < frozen_until.date()
+              or (key in starts and starts[key] < frozen_until)}
+    assert any(key[1] == frozen_until.date() for key in pinned)  # shifts of day 2 before noon are frozen
+    assert all(kinds[key] == "unchanged" for key in pinned), {key: kinds[key] for key in pinned}
+    assert any(kind != "unchanged" for kind in kinds.values())  # the rest did move
 
 
 def test_validator_rejects_a_changed_frozen_day():

@@ -312,9 +312,11 @@ def _batches(options: list[AgentOptions], rng: random.Random) -> list[list[Agent
 
 
 def _restrict(agent_options: AgentOptions, plan: Plan, window: set[int]) -> tuple[AgentOptions, dict]:
-    """Options of an agent whose days outside `window` stay as in the plan."""
+    """Options of an agent whose days outside `window` stay as in the plan (and whose pinned days
+    inside it stay pinned, breaks included)."""
     current = plan.get(agent_options.agent.id, {})
-    restricted = AgentOptions(agent=agent_options.agent)
+    restricted = AgentOptions(agent=agent_options.agent,
+                              pinned={day: pin for day, pin in agent_options.pinned.items() if day in window})
     frozen = {}
     for day, options in agent_options.by_day.items():
         if day in window:
@@ -497,12 +499,17 @@ def _greedy_batch(
             if group_of(agent_vars.agent) != group:
                 continue
             for day_vars in agent_vars.days.values():
+                pinned = m.frozen.get((agent_vars.agent.id, day_vars.day))
                 for option, x in zip(day_vars.options, day_vars.x, strict=True):
                     key = (agent_vars.agent.id, option)
-                    lost, placements[key] = best_breaks(option, templates[option.template_id], windows)
-                    kept = published_breaks(instance, agent_vars.agent.id, option, step)
-                    if kept is not None:  # re-optimization: an unchanged shift's breaks move if that pays
-                        lost, placements[key] = _cheaper_breaks(kept, placements[key], lost, windows, move_break)
+                    if pinned is not None and pinned.option == option:  # frozen or locked: breaks too
+                        placements[key] = pinned.breaks
+                        lost = sum(windows.window(start, rule.duration_minutes) for rule, start in pinned.breaks)
+                    else:
+                        lost, placements[key] = best_breaks(option, templates[option.template_id], windows)
+                        kept = published_breaks(instance, agent_vars.agent.id, option, step)
+                        if kept is not None:  # re-optimization: an unchanged shift's breaks move if that pays
+                            lost, placements[key] = _cheaper_breaks(kept, placements[key], lost, windows, move_break)
                     first, last = option.start // step, min(option.end // step, len(value))
                     proxy_vars.append(x)
                     proxy_coefs.append(int(lost - (prefix[last] - prefix[first])))
