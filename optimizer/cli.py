@@ -1,7 +1,9 @@
 """`wfm`: the command line. Thin: parse arguments, call the library, print.
 
-Exit codes: 0 success; 1 validation failed (`wfm validate`); 2 bad input (the message names the
-field and the reason); 3 infeasible; 4 no schedule found in the time limit.
+Exit codes: 0 success; 1 validation failed (`wfm validate`, or a schedule of `wfm solve` or
+`wfm reoptimize` that fails the engine's own check by the independent validator: an engine defect);
+2 bad input (the message names the field and the reason); 3 infeasible; 4 no schedule found in the
+time limit.
 """
 
 from __future__ import annotations
@@ -160,6 +162,14 @@ def run_and_report(instance: Instance, settings: SolverSettings, output: Path | 
     out.print(summary(result), markup=False)
     if output is not None:
         out.print(f"\nschedule written to {output}")
+    check = result.self_check
+    if check is not None and not check.ok:
+        err.print(f"\nENGINE ERROR: this schedule fails the independent validator ({check.hard_violations} hard "
+                  f"violation(s), {check.mismatches} mismatch(es)); please report it with the instance and the output.",
+                  markup=False)
+        for line in check.details:
+            err.print(f"  {line}", markup=False)
+        raise typer.Exit(EXIT_INVALID)
     if result.status == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)
     if result.status == "unknown":

@@ -26,6 +26,13 @@ def summary(result: SolveResult) -> str:
         f"{'anonymous bound':<28}{_num(result.anonymous_bound)}   (coverage + labor cost, no names)",
         f"{'wall time':<28}{result.wall_time_s:.1f} s   ({result.stats.strategy}, "
         f"{result.stats.workers} worker(s), seed {result.stats.seed})",
+    ]
+    if result.self_check is not None:
+        check = result.self_check
+        lines.append(f"{'validator':<28}" + ("every hard rule holds, the numbers match" if check.ok else
+                                             f"FAILED: {check.hard_violations} hard violation(s), "
+                                             f"{check.mismatches} mismatch(es)"))
+    lines += [
         "",
         "objective terms",
     ]

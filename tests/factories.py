@@ -300,6 +300,7 @@ def solve_and_validate(instance: Instance, **settings: Any) -> SolveResult:
     if res.status in ("optimal", "feasible"):
         report = validate(instance, res)
         assert report.ok, format_report(report)
+        assert res.self_check is not None and res.self_check.ok  # the engine's own check agrees
         assert res.objective == report.objective == sum(res.terms.values())
     else:
         assert not res.assignments and res.objective is None

@@ -239,6 +239,36 @@ def test_infeasible_instance_exits_3_with_the_explanation(tmp_path: Path) -> Non
     assert "a1 can be paid at most 4h00" in text and "contract ft32 requires at least 8h00" in text
 
 
+def test_solve_reports_the_validator_verdict_and_exits_1_when_the_schedule_fails_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine checks its own schedule with the independent validator before returning it. A
+    schedule that fails (here: its reported objective made one too high, as a defect would) is still
+    written, flagged in `self_check`, named on stderr, and the command exits 1."""
+    from optimizer.domain.schedule import SolveResult
+    from optimizer.solve import solver
+
+    schedule = tmp_path / "schedule.json"
+    result = run("solve", instance_file(tmp_path), "--time-limit", "5", "--workers", "1", "-q", "-o", schedule)
+    assert result.exit_code == 0 and "every hard rule holds, the numbers match" in flat(result.output)
+    assert SolveResult.model_validate_json(schedule.read_text()).self_check.ok
+
+    real = solver.attach_service_level
+
+    def one_too_high(instance: Instance, res: SolveResult) -> SolveResult:
+        res = real(instance, res)
+        res.objective = None if res.objective is None else res.objective + 1
+        return res
+
+    monkeypatch.setattr(solver, "attach_service_level", one_too_high)
+    result = run("solve", instance_file(tmp_path), "--time-limit", "5", "--workers", "1", "-q", "-o", schedule)
+    assert result.exit_code == 1
+    text = flat(result.output)
+    assert "ENGINE ERROR: this schedule fails the independent validator (0 hard violation(s), 1 mismatch(es))" in text
+    assert "objective: schedule reports 41, recomputed 40" in text
+    saved = SolveResult.model_validate_json(schedule.read_text())
+    assert saved.objective == 41 and saved.self_check is not None and not saved.self_check.ok
+
+
 def test_anonymous(tmp_path: Path) -> None:
     result = run("anonymous", instance_file(tmp_path), "--time-limit", "5", "--workers", "1")
     assert result.exit_code == 0

@@ -273,6 +273,17 @@ class RosterDiff(BaseModel):
     kpis_after: Kpis = Field(default_factory=Kpis)
 
 
+class SelfCheck(BaseModel):
+    """The independent validator's verdict on a result, run by the engine before returning it
+    (`optimizer.validate`, which shares no code with the model). Not ok means an engine defect:
+    the schedule is still returned, so that nothing is lost, and flagged."""
+
+    ok: bool
+    hard_violations: int = 0
+    mismatches: int = 0
+    details: list[str] = Field(default_factory=list, description="The first hard violations and mismatches.")
+
+
 class SolveResult(BaseModel):
     instance: str
     status: Status
@@ -308,3 +319,5 @@ class SolveResult(BaseModel):
     service_level: list[ServiceLevelRow] = Field(
         default_factory=list, description="Predicted service per skill with a forecast and interval.")
     stats: SolveStats = Field(default_factory=SolveStats)
+    self_check: SelfCheck | None = Field(
+        default=None, description="The independent validator's verdict on this schedule (None without one).")
