@@ -203,6 +203,28 @@ def test_solver_error_fails_the_job(client: TestClient, monkeypatch: pytest.Monk
     assert_problem(client.get(f"{job['url']}/schedule"), 409, "no_schedule")
 
 
+def test_a_schedule_failing_the_engine_check_is_kept_and_named_on_the_job(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A result whose own check by the independent validator fails (an engine defect; here its
+    objective made one too high) is stored as it is, and the job says so in its notes."""
+    from optimizer.solve import solver
+
+    real = solver.attach_service_level
+
+    def one_too_high(instance: Any, res: SolveResult) -> SolveResult:
+        res = real(instance, res)
+        res.objective = None if res.objective is None else res.objective + 1
+        return res
+
+    monkeypatch.setattr(solver, "attach_service_level", one_too_high)
+    job = wait_for(client, submit(client)["id"])
+    assert job["status"] == "succeeded"
+    assert any(n.startswith("ENGINE ERROR: the schedule fails the independent validator (0 hard violation(s), "
+                            "1 mismatch(es))") for n in job["notes"]), job["notes"]
+    result = client.get(job["schedule_url"]).json()
+    assert result["self_check"]["ok"] is False and "objective: schedule reports" in result["self_check"]["details"][0]
+
+
 # -- invalid input ----------------------------------------------------------------------------------
 
 
