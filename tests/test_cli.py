@@ -171,6 +171,16 @@ def test_outputs_that_cannot_be_written_are_refused_before_the_work(tmp_path: Pa
     assert "is not a folder" in flat(run("solve", instance, "-o", instance / "s.json").output)
     nested = tmp_path / "new" / "dir" / "small.json"
     assert run("generate", "demo-small", "-o", nested).exit_code == 0 and nested.exists()
+    assert not list(tmp_path.rglob(".wfm-write-check-*"))  # the write probe leaves nothing behind
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_an_output_folder_whose_permissions_pass_but_refuses_files_is_refused_first(tmp_path: Path) -> None:
+    # /proc passes the permission check for root, yet no file can be created there: the write is
+    # tried (a temporary file) before the solve, which used to end in a traceback after it.
+    result = run("solve", instance_file(tmp_path), "-o", "/proc/schedule.json")
+    assert result.exit_code == 2 and "solving" not in result.output
+    assert "-o /proc/schedule.json: cannot write in /proc" in flat(result.output)
 
 
 def test_files_that_are_not_utf8_json_name_the_reason(tmp_path: Path) -> None:

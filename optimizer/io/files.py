@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,12 @@ def output_problem(path: Path) -> str | None:
                 return f"{parent} is not a folder"
             if not os.access(parent, os.W_OK | os.X_OK):
                 return f"cannot write in {parent}"
+            try:  # permissions can pass and the write still fail (root, /proc, a read-only mount)
+                fd, probe = tempfile.mkstemp(dir=parent, prefix=".wfm-write-check-")
+                os.close(fd)
+                os.unlink(probe)
+            except OSError as error:
+                return f"cannot write in {parent} ({error.strerror or error})"
             break
     if path.exists() and not os.access(path, os.W_OK):
         return "is not writable"
