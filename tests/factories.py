@@ -383,3 +383,18 @@ def brute_force(instance: Instance, max_schedules: int = 20_000) -> tuple[int | 
         elif value == best:
             optimal.append(shifts)
     return best, optimal
+
+
+def report_objective_one_too_high(monkeypatch: Any) -> None:
+    """Make `solve` report an objective one too high, as an engine defect would: its result then
+    fails the engine's own check by the validator (`self_check`)."""
+    from optimizer.solve import solver
+
+    real = solver.attach_service_level
+
+    def one_too_high(instance: Instance, res: SolveResult) -> SolveResult:
+        res = real(instance, res)
+        res.objective = None if res.objective is None else res.objective + 1
+        return res
+
+    monkeypatch.setattr(solver, "attach_service_level", one_too_high)

@@ -9,7 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import agent, at, contract, hourly, template, tiny_instance, window
+from factories import (
+    agent,
+    at,
+    contract,
+    hourly,
+    report_objective_one_too_high,
+    template,
+    tiny_instance,
+    window,
+)
 from typer.testing import CliRunner
 
 from optimizer.cli import app
@@ -255,21 +264,13 @@ def test_solve_reports_the_validator_verdict_and_exits_1_when_the_schedule_fails
     schedule that fails (here: its reported objective made one too high, as a defect would) is still
     written, flagged in `self_check`, named on stderr, and the command exits 1."""
     from optimizer.domain.schedule import SolveResult
-    from optimizer.solve import solver
 
     schedule = tmp_path / "schedule.json"
     result = run("solve", instance_file(tmp_path), "--time-limit", "5", "--workers", "1", "-q", "-o", schedule)
     assert result.exit_code == 0 and "every hard rule holds, the numbers match" in flat(result.output)
     assert SolveResult.model_validate_json(schedule.read_text()).self_check.ok
 
-    real = solver.attach_service_level
-
-    def one_too_high(instance: Instance, res: SolveResult) -> SolveResult:
-        res = real(instance, res)
-        res.objective = None if res.objective is None else res.objective + 1
-        return res
-
-    monkeypatch.setattr(solver, "attach_service_level", one_too_high)
+    report_objective_one_too_high(monkeypatch)
     result = run("solve", instance_file(tmp_path), "--time-limit", "5", "--workers", "1", "-q", "-o", schedule)
     assert result.exit_code == 1
     text = flat(result.output)

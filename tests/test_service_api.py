@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import report_objective_one_too_high
 from fastapi.testclient import TestClient
 
 from optimizer.domain.instance import InstanceError, parse_instance
@@ -207,16 +208,7 @@ def test_a_schedule_failing_the_engine_check_is_kept_and_named_on_the_job(
         client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     """A result whose own check by the independent validator fails (an engine defect; here its
     objective made one too high) is stored as it is, and the job says so in its notes."""
-    from optimizer.solve import solver
-
-    real = solver.attach_service_level
-
-    def one_too_high(instance: Any, res: SolveResult) -> SolveResult:
-        res = real(instance, res)
-        res.objective = None if res.objective is None else res.objective + 1
-        return res
-
-    monkeypatch.setattr(solver, "attach_service_level", one_too_high)
+    report_objective_one_too_high(monkeypatch)
     job = wait_for(client, submit(client)["id"])
     assert job["status"] == "succeeded"
     assert any(n.startswith("ENGINE ERROR: the schedule fails the independent validator (0 hard violation(s), "
