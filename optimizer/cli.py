@@ -21,6 +21,7 @@ from rich.console import Console
 
 from optimizer.domain.instance import Instance, InstanceError, SolverSettings
 from optimizer.domain.schedule import SolveResult
+from optimizer.generate import PROFILES
 from optimizer.io import load_instance, load_result, output_problem, write_json
 from optimizer.solve.progress import ProgressEvent
 
@@ -237,14 +238,14 @@ def anonymous(
 
 @app.command()
 def generate(
-    profile: Annotated[str, typer.Argument(help="demo-small, multiskill-medium or multiskill-large")],
+    profile: Annotated[str, typer.Argument(help=", ".join(PROFILES))],
     output: Annotated[Path, typer.Option("-o", "--output")],
     seed: Annotated[int | None, typer.Option("--seed", help="Override the profile's seed.")] = None,
 ) -> None:
     """Write a generated instance (seeded, reproducible)."""
     import dataclasses
 
-    from optimizer.generate import PROFILES, generate_instance, instance_to_json
+    from optimizer.generate import generate_instance, instance_to_json
 
     check_outputs(("-o", output))
     if profile not in PROFILES:

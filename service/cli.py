@@ -16,7 +16,8 @@ def serve(
     workers: Annotated[int | None, typer.Option("--workers", help="Solver worker processes (default WFM_WORKERS).")
                        ] = None,
     db: Annotated[Path | None, typer.Option("--db", help="SQLite job store (default WFM_DB_PATH).")] = None,
-    log_level: Annotated[str | None, typer.Option("--log-level", help="debug, info, warning, error.")] = None,
+    log_level: Annotated[str | None, typer.Option(
+        "--log-level", help="critical, error, warning, info or debug (default WFM_LOG_LEVEL or info).")] = None,
 ) -> None:
     """Run the HTTP service: a job API over a durable SQLite store and a pool of solver processes."""
     import logging

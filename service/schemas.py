@@ -64,7 +64,7 @@ class Progress(BaseModel):
 
 
 class JobError(BaseModel):
-    code: str = Field(description="solver_error, interrupted, invalid_job.")
+    code: str = Field(description="solver_error, interrupted, invalid_job or stuck.")
     message: str
 
 
