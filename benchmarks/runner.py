@@ -616,7 +616,7 @@ def plot(
     """Objective and bound over time, one PNG per instance (every profile and seed as a line)."""
     from benchmarks.plot import plot_rows
 
-    written = plot_rows(latest(read_rows(results)), output)
+    written = plot_rows(latest(_existing_rows(results)), output)
     for path in written:
         console.print(str(path))
     if not written:

@@ -245,7 +245,7 @@ def test_resume_retries_failed_runs_and_replaces_their_rows(
 
 
 def test_results_files_are_never_lost_to_a_mistake(suite_run: tuple[Path, Path, Path], tmp_path: Path) -> None:
-    """A --fresh run whose filters match nothing, a report from a mistyped results file and a CSV
+    """A --fresh run whose filters match nothing, a report or plot from a mistyped results file and a CSV
     that would land on the results file each stop with exit 2 and leave every file as it was."""
     suite, results, _ = suite_run
     kept = tmp_path / "results.jsonl"
@@ -261,6 +261,8 @@ def test_results_files_are_never_lost_to_a_mistake(suite_run: tuple[Path, Path, 
     typo = runner("report", suite, "-o", md, "--results", tmp_path / "resutls.jsonl")
     assert typo.returncode == 2 and "no such results file" in typo.stderr
     assert md.read_text(encoding="utf-8") == report_before  # was replaced by "No results yet"
+    unplotted = runner("plot", tmp_path / "resutls.jsonl", "-o", tmp_path / "plots")
+    assert unplotted.returncode == 2 and "no such results file" in unplotted.stderr
     as_csv = tmp_path / "rows.csv"
     as_csv.write_text(before, encoding="utf-8")
     onto = runner("export", as_csv)
