@@ -64,7 +64,8 @@ class Progress(BaseModel):
 
 
 class JobError(BaseModel):
-    code: str = Field(description="solver_error, interrupted, invalid_job or stuck.")
+    code: str = Field(description="solver_error, interrupted, invalid_job, stuck or engine_error (the schedule fails "
+                      "the independent validator; it is kept).")
     message: str
 
 

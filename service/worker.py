@@ -248,14 +248,18 @@ def run_job(store: JobStore, job: ClaimedJob, config: WorkerConfig, shutdown: Fl
         note = f"stopped by the server's wall-clock guard after {guard_s:.0f} s"
     elif why == "cancel" and status == "succeeded":
         note = "cancel requested after the solve had finished"
-    if result.self_check is not None and not result.self_check.ok:  # an engine defect: say so on the job
-        note = "; ".join(filter(None, [note, "ENGINE ERROR: the schedule fails the independent validator "
-                                       f"({result.self_check.hard_violations} hard violation(s), "
-                                       f"{result.self_check.mismatches} mismatch(es)); see result.self_check"]))
     has_schedule = bool(result.assignments) or (status == "succeeded" and result.status != "unknown")
+    error = None
+    if result.self_check is not None and not result.self_check.ok:
+        # An engine defect: a client that reads only the status must not take the schedule as good.
+        # The schedule is kept (GET .../schedule) so that the defect can be reported and examined.
+        status = "failed"
+        error = ("engine_error", "ENGINE ERROR: the schedule fails the independent validator "
+                 f"({result.self_check.hard_violations} hard violation(s), {result.self_check.mismatches} "
+                 "mismatch(es)); the schedule is kept with its result.self_check")
     store.finish(job.id, job.claim_token, status, progress=final_progress(result, tracker),
                  result_json=result.model_dump_json(), result_summary=result_summary(result),
-                 has_schedule=has_schedule, note=note)
+                 has_schedule=has_schedule, error=error, note=note)
     logger.info("job %s: %s (%s, objective %s)", job.id, status, result.status, result.objective)
     return status
 

@@ -207,12 +207,13 @@ def test_solver_error_fails_the_job(client: TestClient, monkeypatch: pytest.Monk
 def test_a_schedule_failing_the_engine_check_is_kept_and_named_on_the_job(
         client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     """A result whose own check by the independent validator fails (an engine defect; here its
-    objective made one too high) is stored as it is, and the job says so in its notes."""
+    objective made one too high) fails the job with `engine_error`, and the schedule is kept."""
     report_objective_one_too_high(monkeypatch)
     job = wait_for(client, submit(client)["id"])
-    assert job["status"] == "succeeded"
-    assert any(n.startswith("ENGINE ERROR: the schedule fails the independent validator (0 hard violation(s), "
-                            "1 mismatch(es))") for n in job["notes"]), job["notes"]
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "engine_error"
+    assert job["error"]["message"].startswith(
+        "ENGINE ERROR: the schedule fails the independent validator (0 hard violation(s), 1 mismatch(es))")
     result = client.get(job["schedule_url"]).json()
     assert result["self_check"]["ok"] is False and "objective: schedule reports" in result["self_check"]["details"][0]
 
