@@ -8,7 +8,18 @@ import datetime as dt
 import json
 
 import pytest
-from factories import START, agent, at, contract, hourly, shift, solve_and_validate, template, tiny_instance
+from factories import (
+    START,
+    agent,
+    at,
+    break_rule,
+    contract,
+    hourly,
+    shift,
+    solve_and_validate,
+    template,
+    tiny_instance,
+)
 from typer.testing import CliRunner
 
 from optimizer.cli import app
@@ -413,3 +424,22 @@ def test_default_change_weights_scale_with_the_price_of_an_agent_hour():
             resolved.move_break) == (100, 400, 600, 600, 20)
     given = Baseline(weights=ChangeWeights(move_more=7)).change_weights(100, 60)
     assert given.move_more == 7 and given.move_within_hour == 25
+
+
+@pytest.mark.parametrize("pin", ["freeze", "lock"])
+def test_a_pinned_break_the_new_break_window_excludes_is_explained(pin):
+    """The lunch window moves later; a frozen or locked shift whose published lunch now lies outside
+    it cannot be kept: the problem is infeasible with that explanation (a freeze crashed with a
+    KeyError on the missing break position, a lock returned a roster the validator rejected)."""
+    old = template("t", "08:00", "08:00", lengths_minutes=[480], breaks=[break_rule(earliest_offset_minutes=180)])
+    rows = [shift(f"a{i}", d, "08:00", 480, old, breaks=[("lunch", "11:00")]) for i in (1, 2) for d in range(2)]
+    new = template("t", "08:00", "08:00", lengths_minutes=[480], breaks=[break_rule(earliest_offset_minutes=240)])
+    changed = tiny_instance(days=2, agents=[agent("a1", contract="c"), agent("a2", contract="c")],
+                            contracts=[contract("c")], templates=[new], weights=WEIGHTS,
+                            demand={"voice": day_demand([{h: 2 for h in range(8, 16)}] * 2)})
+    assert solve_and_validate(with_baseline(changed, rows)).status != "infeasible"  # the lunch may move
+    pins = {"freeze": {"freeze_until": at(1, "00:00")}, "lock": {"locked_days": [LockedDay(agent_id="a1", date=START)]}}
+    result = solve_and_validate(with_baseline(changed, rows, **pins[pin]))
+    assert result.status == "infeasible"
+    assert any("a1" in line and "lunch" in line and "frozen or locked" in line for line in result.explanation), \
+        result.explanation

@@ -164,6 +164,20 @@ def _pin(instance: Instance, result: AgentOptions, grid: TimeGrid) -> None:
                 f"the breaks its template now requires ({', '.join(rules) or 'none'}).")
             result.by_day[day] = []
             continue
+        # A break whose window changed has no position left at its published start: the day
+        # cannot be kept (the model would have no variable to fix, the validator would reject it).
+        from optimizer.model.shifts import break_starts  # shifts imports this module
+
+        published_at = dict(breaks)
+        moved = [f"{rule.name} at {grid.datetime(published_at[rule.name]):%H:%M}"
+                 for k, rule in enumerate(match.break_rules)
+                 if published_at[rule.name] not in break_starts(match, k, grid.step)]
+        if moved:
+            result.pin_problems.append(
+                f"{what} is frozen or locked, but its {', '.join(moved)} is no longer inside the break's window "
+                f"(the template's break rules changed).")
+            result.by_day[day] = []
+            continue
         order = {name: i for i, name in enumerate(rules)}
         result.by_day[day] = [match]
         result.pinned[day] = (match, tuple(sorted(breaks, key=lambda b: order[b[0]])))
