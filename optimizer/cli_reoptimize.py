@@ -25,10 +25,12 @@ TIME_LIMIT_HELP = str(SolverSettings.model_fields["time_limit_s"].description)
 
 
 def _locks(values: list[str]) -> tuple[list[str], list[LockedDay]]:
+    """(locked agents, locked agent-days); `AGENT@` with the date left out is refused, not read as
+    a lock of the agent's whole week."""
     agents, days = [], []
     for value in values:
-        agent_id, _, date = value.partition("@")
-        if date:
+        agent_id, at, date = value.partition("@")
+        if at:
             try:
                 days.append(LockedDay(agent_id=agent_id, date=dt.date.fromisoformat(date)))
             except ValueError:

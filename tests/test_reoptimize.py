@@ -443,3 +443,16 @@ def test_a_pinned_break_the_new_break_window_excludes_is_explained(pin):
     assert result.status == "infeasible"
     assert any("a1" in line and "lunch" in line and "frozen or locked" in line for line in result.explanation), \
         result.explanation
+
+
+@pytest.mark.parametrize("value", ["a1@", "a1@2026-13-01", "@2026-01-05"])
+def test_a_lock_with_a_missing_or_bad_date_is_refused(value):
+    """`--lock a1@` (the date left out) is a typo, not a lock of a1's whole week: it once locked the
+    week without a word."""
+    import typer
+
+    from optimizer.cli_reoptimize import _locks
+
+    with pytest.raises(typer.BadParameter, match="expected AGENT or AGENT@YYYY-MM-DD"):
+        _locks([value])
+    assert _locks(["a1", "a2@2026-01-05"]) == (["a1"], [LockedDay(agent_id="a2", date=dt.date(2026, 1, 5))])
