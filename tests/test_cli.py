@@ -203,6 +203,25 @@ def test_files_that_are_not_utf8_json_name_the_reason(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "nested too deeply" in flat(result.output)
 
 
+def _horizon(data: dict[str, Any], **fields: Any) -> None:
+    data["horizon"].update(fields)
+
+
+BROKE_THE_CHECKS = [  # (change, expected): each of these ended in a traceback
+    (lambda d: _horizon(d, timezone="x" * 5000), "horizon.timezone: unknown time zone 'xxx"),  # OSError: too long
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), BROKE_THE_CHECKS)
+def test_values_that_broke_the_instance_checks_are_named(tmp_path: Path, change: Any, expected: str) -> None:
+    """Values that the instance checks did not expect are bad input (exit 2), named, not a traceback."""
+    data = tiny().model_dump(mode="json")
+    change(data)
+    result = run("solve", write(tmp_path / "bad.json", data))
+    assert result.exit_code == 2, result.output
+    assert expected in flat(result.output)
+
+
 def solve_to(tmp_path: Path, instance: Path) -> Path:
     schedule = tmp_path / "schedule.json"
     result = run("solve", instance, "--time-limit", "5", "--workers", "1", "--quiet", "-o", schedule)

@@ -246,6 +246,22 @@ def test_invalid_instance_gives_the_cli_issues(idle: TestClient, case: str) -> N
     assert idle.get("/v1/jobs").json()["items"] == []
 
 
+BROKE_THE_CHECKS = [  # (path, change): each of these was answered 503 (an exception in the checks)
+    ("horizon.timezone", lambda d: d["horizon"].update(timezone="x" * 5000)),  # OSError: too long for a file name
+]
+
+
+@pytest.mark.parametrize(("path", "change"), BROKE_THE_CHECKS)
+def test_instance_values_that_broke_the_checks_are_422(idle: TestClient, path: str, change: Any) -> None:
+    """Tests that values the instance checks did not expect are 422 naming the field, on both endpoints."""
+    data = tiny_instance()
+    change(data)
+    empty = {"instance": "tiny", "status": "feasible", "assignments": []}
+    for url, body in (("/v1/jobs", {"instance": data}), ("/v1/validate", {"instance": data, "schedule": empty})):
+        issues = assert_problem(idle.post(url, json=body), 422, "invalid_input")["issues"]
+        assert [(i["path"], i["source"]) for i in issues] == [(path, "instance")]
+
+
 def test_invalid_settings_previous_schedule_and_body(idle: TestClient) -> None:
     """Tests that settings, previous schedule and body problems are 422 naming their source and path."""
     def issues(body: Any, **kwargs: Any) -> list[dict[str, str]]:
