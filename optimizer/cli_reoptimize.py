@@ -83,6 +83,8 @@ def register(app: typer.Typer) -> None:
         instance = cli._load(instance_path)
         published = cli._load_result(previous)
         locked_agents, locked_days = _locks(lock or [])
+        given = {"baseline.locked_agents": [v for v in lock or [] if "@" not in v],
+                 "baseline.locked_days": [v for v in lock or [] if "@" in v]}
         try:
             baseline = Baseline(assignments=published.assignments, freeze_until=freeze_until,
                                 locked_agents=locked_agents, locked_days=locked_days,
@@ -94,14 +96,15 @@ def register(app: typer.Typer) -> None:
                 names = ", ".join(ChangeWeights.model_fields)
                 issues = [FieldIssue(path=f"weights.{i.path}", reason=f"{i.reason} (one of {names})"
                                      if i.reason == "unknown field" else i.reason) for i in issues]
-            raise cli._bad_input(InstanceError([FieldIssue(path=_option_of(f"baseline.{i.path}"), reason=i.reason)
-                                                for i in issues]), "a re-optimization option") from None
+            raise cli._bad_input(InstanceError([
+                FieldIssue(path=_option_of(f"baseline.{i.path}", given), reason=i.reason) for i in issues]),
+                "a re-optimization option") from None
         except InstanceError as exc:
             rows = [FieldIssue(path=path, reason=i.reason) for i in exc.issues
                     if (path := previous_schedule_path(i.path)) is not None]
             if rows:  # the published roster's own rows: name them as in the file given
                 raise cli._bad_input(InstanceError(rows), str(previous)) from None
-            raise cli._bad_input(InstanceError([FieldIssue(path=_option_of(i.path), reason=i.reason)
+            raise cli._bad_input(InstanceError([FieldIssue(path=_option_of(i.path, given), reason=i.reason)
                                                 for i in exc.issues]), "a re-optimization option") from None
         settings = cli._settings(instance, time_limit_s=time_limit, workers=workers, seed=seed)
         if output is not None:
@@ -117,8 +120,14 @@ OPTIONS = {"baseline.freeze_until": "--freeze-until", "baseline.locked_agents": 
            "baseline.locked_days": "--lock", "baseline.weights": "--change-weight"}
 
 
-def _option_of(path: str) -> str:
-    """An issue's path in the baseline the options build, as the option that set it."""
+def _option_of(path: str, locks: dict[str, list[str]]) -> str:
+    """An issue's path in the baseline the options build, as the option that set it. A lock is named
+    by its value (`--lock a017@2026-03-05`): agents and agent-days are two lists of the baseline, so
+    an index into either is not the position among the `--lock` options."""
+    for prefix, values in locks.items():
+        index, sep, _ = path.removeprefix(prefix + "[").partition("]")
+        if path.startswith(prefix + "[") and sep and index.isdigit() and int(index) < len(values):
+            return "--lock " + (values[int(index)] or "''")
     for prefix, option in OPTIONS.items():
         if path.startswith(prefix):
             rest = path.removeprefix(prefix)

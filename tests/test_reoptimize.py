@@ -400,7 +400,7 @@ def test_cli_reoptimize_writes_schedule_and_instance(tmp_path):
     assert json.loads(out.read_text())["changes"]["counts"]["added"] == 1
     bad = runner.invoke(app, ["reoptimize", str(tmp_path / "new.json"), "--previous", str(tmp_path / "published.json"),
                               "--lock", "zz", "-q"])
-    assert bad.exit_code == 2 and "--lock[0]: unknown agent 'zz'" in bad.output
+    assert bad.exit_code == 2 and "--lock zz: unknown agent 'zz'" in bad.output
 
     def refused(*options: str) -> str:
         result = runner.invoke(app, ["reoptimize", str(tmp_path / "new.json"), "--previous",
@@ -408,6 +408,10 @@ def test_cli_reoptimize_writes_schedule_and_instance(tmp_path):
         assert result.exit_code == 2, result.output
         return " ".join(result.output.split())
 
+    # Agents and agent-days are kept apart: each issue names the --lock value, not an index into one list.
+    mixed = refused("--lock", "a1", "--lock", "a2@2026-01-05", "--lock", "zz@2026-01-05", "--lock", "a3@2027-01-01")
+    assert "--lock zz@2026-01-05: unknown agent 'zz'" in mixed
+    assert "--lock a3@2027-01-01: 2027-01-01 is outside the horizon" in mixed
     assert "--freeze-until: use a local date-time without a UTC offset" in refused(
         "--freeze-until", "2026-01-06T08:00:00+05:00")
     assert "--freeze-until: 2027-01-01T00:00:00 is after the horizon" in refused("--freeze-until", "2027-01-01T00:00")
