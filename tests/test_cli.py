@@ -209,6 +209,8 @@ def _horizon(data: dict[str, Any], **fields: Any) -> None:
 
 BROKE_THE_CHECKS = [  # (change, expected): each of these ended in a traceback
     (lambda d: _horizon(d, timezone="x" * 5000), "horizon.timezone: unknown time zone 'xxx"),  # OSError: too long
+    (lambda d: _horizon(d, start_date="9999-12-30", days=7), "horizon.start_date: 9999-12-30 plus 7 days"),
+    (lambda d: _horizon(d, start_date="9999-12-31", days=1), "runs past 9999-12-31, the last date there is"),
 ]
 
 

@@ -248,6 +248,7 @@ def test_invalid_instance_gives_the_cli_issues(idle: TestClient, case: str) -> N
 
 BROKE_THE_CHECKS = [  # (path, change): each of these was answered 503 (an exception in the checks)
     ("horizon.timezone", lambda d: d["horizon"].update(timezone="x" * 5000)),  # OSError: too long for a file name
+    ("horizon.start_date", lambda d: d["horizon"].update(start_date="9999-12-31")),  # OverflowError: past date.max
 ]
 
 

@@ -646,6 +646,12 @@ def reference_errors(inst: Instance) -> Iterator[FieldIssue]:  # noqa: C901 - a 
     """Every cross-field problem, each with its field path."""
     step = inst.horizon.interval_minutes
     first_date = inst.horizon.start_date
+    try:  # shifts of the last day may end on the next; the engine counts time up to the day after that
+        inst.horizon.date_of_day(inst.horizon.days + 1)
+    except OverflowError:
+        yield FieldIssue(path="horizon.start_date", reason=f"{first_date} plus {inst.horizon.days} days (and the "
+                         f"shifts that end after them) runs past {dt.date.max}, the last date there is")
+        return
     last_date = inst.horizon.date_of_day(inst.horizon.days - 1)
 
     def issue(path: str, reason: str) -> FieldIssue:
