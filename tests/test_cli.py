@@ -207,10 +207,18 @@ def _horizon(data: dict[str, Any], **fields: Any) -> None:
     data["horizon"].update(fields)
 
 
+def _windows(data: dict[str, Any], **fields: Any) -> None:
+    data["agents"][0].update(fields)
+
+
 BROKE_THE_CHECKS = [  # (change, expected): each of these ended in a traceback
     (lambda d: _horizon(d, timezone="x" * 5000), "horizon.timezone: unknown time zone 'xxx"),  # OSError: too long
     (lambda d: _horizon(d, start_date="9999-12-30", days=7), "horizon.start_date: 9999-12-30 plus 7 days"),
     (lambda d: _horizon(d, start_date="9999-12-31", days=1), "runs past 9999-12-31, the last date there is"),
+    (lambda d: _windows(d, time_off=[{"start": "2026-03-02T10:00:00+02:00", "end": "2026-03-02T11:00:00"}]),
+     "agents[0].time_off[0]: use local date-times without a UTC offset"),  # TypeError: naive and aware compared
+    (lambda d: _windows(d, availability=[{"start": "2026-03-02T08:00:00", "end": "2026-03-02T18:00:00Z"}]),
+     "agents[0].availability[0]: use local date-times without a UTC offset"),
 ]
 
 

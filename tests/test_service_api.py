@@ -249,6 +249,8 @@ def test_invalid_instance_gives_the_cli_issues(idle: TestClient, case: str) -> N
 BROKE_THE_CHECKS = [  # (path, change): each of these was answered 503 (an exception in the checks)
     ("horizon.timezone", lambda d: d["horizon"].update(timezone="x" * 5000)),  # OSError: too long for a file name
     ("horizon.start_date", lambda d: d["horizon"].update(start_date="9999-12-31")),  # OverflowError: past date.max
+    ("agents[0].time_off[0]", lambda d: d["agents"][0].update(time_off=[  # TypeError: naive and aware compared
+        {"start": "2026-03-02T10:00:00+02:00", "end": "2026-03-02T11:00:00"}])),
 ]
 
 

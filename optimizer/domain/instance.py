@@ -766,10 +766,10 @@ def reference_errors(inst: Instance) -> Iterator[FieldIssue]:  # noqa: C901 - a 
             yield issue(f"{p}.skills", "lists a skill twice")
         for field, windows in (("availability", a.availability or []), ("time_off", a.time_off)):
             for j, w in enumerate(windows):
-                if w.end <= w.start:
-                    yield issue(f"{p}.{field}[{j}].end", f"{w.end} is not after start {w.start}")
-                if w.start.tzinfo is not None or w.end.tzinfo is not None:
+                if w.start.tzinfo is not None or w.end.tzinfo is not None:  # first: one of each cannot be compared
                     yield issue(f"{p}.{field}[{j}]", "use local date-times without a UTC offset")
+                elif w.end <= w.start:
+                    yield issue(f"{p}.{field}[{j}].end", f"{w.end} is not after start {w.start}")
         lock_dates: set[dt.date] = set()
         for j, lock in enumerate(a.locks):
             q = f"{p}.locks[{j}]"
