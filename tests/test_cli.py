@@ -201,6 +201,11 @@ def test_files_that_are_not_utf8_json_name_the_reason(tmp_path: Path) -> None:
     deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     result = run("validate", instance_file(tmp_path), deep)
     assert result.exit_code == 2 and "nested too deeply" in flat(result.output)
+    huge = tmp_path / "huge.json"  # Python's json refuses it with a ValueError (not a JSONDecodeError)
+    huge.write_text(tiny().model_dump_json().replace('"days":1', '"days":' + "9" * 5000), encoding="utf-8")
+    result = run("solve", huge)
+    assert result.exit_code == 2 and "huge.json: not valid JSON here (a number of more than 4300 digits)" in flat(
+        result.output)
 
 
 def _horizon(data: dict[str, Any], **fields: Any) -> None:

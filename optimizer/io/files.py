@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,8 @@ def _read_json(path: Path) -> Any:
         raise bad(f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
     except RecursionError:
         raise bad("not valid JSON here (nested too deeply)") from None
+    except ValueError:  # Python refuses integers of more than sys.get_int_max_str_digits() digits
+        raise bad(f"not valid JSON here (a number of more than {sys.get_int_max_str_digits()} digits)") from None
 
 
 def output_problem(path: Path) -> str | None:
