@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from optimizer.domain.instance import Instance, InstanceError, SolverSettings
+from optimizer.domain.instance import FieldIssue, Instance, InstanceError, SolverSettings
 from optimizer.domain.schedule import SolveResult
 from optimizer.generate import PROFILES
 from optimizer.io import load_instance, load_result, output_problem, write_json
@@ -191,10 +191,26 @@ def validate(
     if result.instance and result.instance != instance.name:
         err.print(f"warning: {schedule_path} is a schedule of '{result.instance}', {instance_path} is "
                   f"'{instance.name}'", markup=False, highlight=False)
-    report = check(instance, result)
+    try:
+        report = check(instance, result)
+    except (ArithmeticError, ValueError) as exc:  # date-times that overflow (near the year 9999), as over HTTP
+        issue = FieldIssue(path=_unusable_row(instance, result), reason=f"cannot be checked ({exc})")
+        raise _bad_input(InstanceError([issue]), str(schedule_path)) from None
     out.print(format_report(report), markup=False)
     if not report.ok:
         raise typer.Exit(EXIT_INVALID)
+
+
+def _unusable_row(instance: Instance, result: SolveResult) -> str:
+    """The path of the first assignment that cannot be checked on its own, or "" when none alone fails."""
+    from optimizer.validate import validate as check
+
+    for i, row in enumerate(result.assignments):
+        try:
+            check(instance, result.model_copy(update={"assignments": [row], "coverage": []}))
+        except (ArithmeticError, ValueError):
+            return f"assignments[{i}]"
+    return ""
 
 
 @app.command()

@@ -281,6 +281,19 @@ def test_hand_edited_schedule_fails_validation(tmp_path: Path) -> None:
     assert "objective: schedule reports 41" in text
 
 
+def test_validate_names_a_row_whose_date_times_overflow(tmp_path: Path) -> None:
+    """A break in the last hours of the year 9999 overflowed in the validator (a traceback); it is a row
+    that cannot be checked (exit 2), as over HTTP."""
+    row = {"agent_id": "a001", "date": "9999-12-31", "start": "9999-12-31T23:00:00", "end": "9999-12-31T23:30:00",
+           "template_id": "early", "paid_minutes": 30,
+           "breaks": [{"name": "break", "start": "9999-12-31T23:00:00", "end": "9999-12-31T23:15:00", "paid": True}]}
+    schedule = write(tmp_path / "s.json", {"instance": "demo-small", "status": "feasible", "assignments": [row]})
+    result = run("validate", ROOT / "instances" / "demo-small.json", schedule)
+    assert result.exit_code == 2, result.output
+    assert f"{schedule} is not a valid input: assignments[0]: cannot be checked (date value out of range)" in flat(
+        result.output)
+
+
 def test_infeasible_instance_exits_3_with_the_explanation(tmp_path: Path) -> None:
     # Available 4 hours on the only day, 8 paid hours required.
     inst = tiny_instance(templates=[FOUR], contracts=[contract("ft32", min_paid_minutes=480)],
