@@ -324,6 +324,19 @@ def test_forecast_values_are_checked_at_submission(idle: TestClient) -> None:
     assert idle.get("/v1/jobs").json()["items"] == []
 
 
+def test_previous_schedule_times_off_the_minute_are_named(idle: TestClient) -> None:
+    """Tests that a published shift or break with seconds is 422: the model counts whole minutes, the
+    validator the exact times, so such a roster once ran and failed the engine's own check (engine_error)."""
+    row = {"agent_id": "a1", "date": "2026-03-02", "start": "2026-03-02T08:00:30", "end": "2026-03-02T16:00:00",
+           "template_id": "day", "paid_minutes": 420,
+           "breaks": [{"name": "lunch", "start": "2026-03-02T11:00:00", "end": "2026-03-02T12:00:00.5", "paid": False}]}
+    previous = {"instance": "tiny", "status": "feasible", "assignments": [row]}
+    body = assert_problem(idle.post("/v1/jobs", json={"instance": TINY_INSTANCE, "previous_schedule": previous}), 422)
+    assert [(i["path"], i["source"]) for i in body["issues"]] == [
+        ("assignments[0].start", "previous_schedule"), ("assignments[0].breaks[0].end", "previous_schedule")]
+    assert body["issues"][0]["reason"] == "2026-03-02T08:00:30 is not a whole minute (the engine writes whole minutes)"
+
+
 def test_previous_schedule_rows_are_checked_and_named_as_sent(client: TestClient) -> None:
     """Tests that broken rows of a previous schedule are 422 under `assignments[i]` with source
     `previous_schedule` (not the instance's `baseline`, which the client never sent)."""

@@ -927,6 +927,13 @@ def _published_row_errors(i: int, a: Assignment) -> Iterator[FieldIssue]:
                          "(the horizon's wall-clock time, as the engine writes them)")
         return
     start, end = a.start, a.end
+    # The model counts whole minutes and the validator the exact times: they would disagree on the change.
+    times = [("start", start), ("end", end)] + [(f"breaks[{j}].{side}", getattr(b, side))
+                                                for j, b in enumerate(a.breaks) for side in ("start", "end")]
+    for field, t in times:
+        if t.second or t.microsecond:
+            yield FieldIssue(path=f"{PUBLISHED_ROWS}[{i}].{field}", reason=f"{t.isoformat()} is not a whole minute "
+                             "(the engine writes whole minutes)")
     for j, b in enumerate(a.breaks):
         if not start <= b.start < b.end <= end:
             yield FieldIssue(path=f"{PUBLISHED_ROWS}[{i}].breaks[{j}]", reason=(
