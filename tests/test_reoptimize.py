@@ -460,3 +460,25 @@ def test_a_lock_with_a_missing_or_bad_date_is_refused(value):
     with pytest.raises(typer.BadParameter, match="expected AGENT or AGENT@YYYY-MM-DD"):
         _locks([value])
     assert _locks(["a1", "a2@2026-01-05"]) == (["a1"], [LockedDay(agent_id="a2", date=dt.date(2026, 1, 5))])
+
+
+@pytest.mark.parametrize("rule_change", ["break_dropped", "break_added"])
+def test_a_break_the_new_template_drops_or_adds_is_a_break_change(rule_change):
+    """A break in only one of the published and the new shift has moved (matched by name): when the
+    template loses its lunch, every kept shift lost it and the diff said `unchanged` at no cost; when
+    it gains one, the diff counted it but the model did not price it."""
+    with_lunch = template("t", "08:00", "10:00", lengths_minutes=[240],
+                          breaks=[break_rule(duration_minutes=60, earliest_offset_minutes=120, latest_offset_minutes=120,
+                                             paid=True)])
+    before, after = (with_lunch, TEMPLATE) if rule_change == "break_dropped" else (TEMPLATE, with_lunch)
+
+    def instance(tmpl):
+        return tiny_instance(days=3, agents=[agent(f"a{i}", contract="c") for i in range(1, 4)],
+                             contracts=[contract("c")], templates=[tmpl], weights=WEIGHTS,
+                             demand={"voice": day_demand(BASE_DEMAND)})
+
+    published = solve_and_validate(instance(before))
+    result = solve_and_validate(with_baseline(instance(after), published, weights=ChangeWeights(move_more=1000)))
+    kinds = check_diff(result, published.assignments)  # the validator agreed on the changes term
+    assert "unchanged" not in kinds.values() and "break_moved" in kinds.values()
+    assert all(c.breaks_moved == 1 for c in result.changes.days if c.change == "break_moved")

@@ -11,7 +11,8 @@ Definitions (the model, the accounting and the validator all follow them):
   agent-day is the baseline assignment of that agent and date (at most one).
 * Change cost of an agent-day, comparing the published shift P with the new shift N:
   no P, no N: 0; no P, N: `add_shift`; P, no N: `remove_shift`; P and N with the same template,
-  start and end: `move_break` per break whose start differs (matched by break name); with the
+  start and end: `move_break` per break whose start differs (matched by break name; a break in
+  only one of the two, as when the template's break rules changed, counts); with the
   same template and the start and the end each moved by at most 60 minutes: `move_within_hour`;
   otherwise (another template, or moved more): `move_more`. Date-times are local wall-clock times
   of the horizon (a time zone offset, if any, is dropped).
@@ -131,7 +132,8 @@ def change_cost(weights: ChangeWeights, published: Assignment | None, start: dt.
     p_start, p_end = published.start.replace(tzinfo=None), published.end.replace(tzinfo=None)
     if template_id == published.template_id and start == p_start and end == p_end:
         before = {b.name: b.start.replace(tzinfo=None) for b in published.breaks}
-        return weights.move_break * sum(1 for name, at in break_starts.items() if before.get(name) != at)
+        return weights.move_break * sum(1 for name in before.keys() | break_starts.keys()
+                                        if before.get(name) != break_starts.get(name))
     hour = dt.timedelta(minutes=60)
     if template_id == published.template_id and abs(start - p_start) <= hour and abs(end - p_end) <= hour:
         return weights.move_within_hour

@@ -80,7 +80,9 @@ def shift_change_cost(weights: ChangeWeights, published: PublishedShift | None, 
     cost = option_change_cost(weights, published, shift.option)
     if cost or published is None:
         return cost
-    return weights.move_break * sum(1 for rule, start in shift.breaks if published.breaks.get(rule.name) != start)
+    starts = {rule.name: start for rule, start in shift.breaks}
+    return weights.move_break * sum(1 for name in published.breaks.keys() | starts.keys()
+                                    if published.breaks.get(name) != starts.get(name))
 
 
 def add_change_penalties(m: ScheduleModel) -> ObjectiveTerms:
@@ -105,6 +107,9 @@ def add_change_penalties(m: ScheduleModel) -> ObjectiveTerms:
                 if (option.template_id, option.start, option.end) != (
                         published.template_id, published.start, published.end):
                     continue
+                # A break of the option's that the published shift lacks (a rule added) has moved too.
+                terms.add("changes", weights.move_break * x * sum(
+                    1 for rule in option.break_rules if rule.name not in published.breaks))
                 for name, minute in published.breaks.items():
                     positions = day_vars.breaks.get((option.template_id, name), {})
                     at_published = positions.get(minute)

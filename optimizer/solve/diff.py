@@ -68,7 +68,9 @@ def _day_change(key: tuple[str, dt.date], old: Assignment | None, new: Assignmen
         change.end_moved_minutes = int((_local(new.end) - _local(old.end)).total_seconds() // 60)
     else:
         published = {b.name: _local(b.start) for b in old.breaks}
-        change.breaks_moved = sum(1 for b in new.breaks if published.get(b.name) != _local(b.start))
+        now = {b.name: _local(b.start) for b in new.breaks}
+        # A break in only one of the two (the template's break rules changed) has moved too.
+        change.breaks_moved = sum(1 for name in published.keys() | now.keys() if published.get(name) != now.get(name))
         change.change = "break_moved" if change.breaks_moved else "unchanged"
     return change
 

@@ -67,8 +67,8 @@ def day_change_cost(instance: Instance, old: Assignment | None, new: Assignment 
     if new is None:
         return change_weight(instance, "remove_shift")
     if _same_shift(old, new):
-        before = _breaks(old)
-        moved = sum(1 for name, start in _breaks(new).items() if before.get(name) != start)
+        before, after = _breaks(old), _breaks(new)
+        moved = sum(1 for name in before.keys() | after.keys() if before.get(name) != after.get(name))
         return change_weight(instance, "move_break") * moved
     within = abs(new.start - old.start) <= dt.timedelta(hours=1) and abs(new.end - old.end) <= dt.timedelta(hours=1)
     return change_weight(instance, "move_within_hour" if within and new.template_id == old.template_id else "move_more")
