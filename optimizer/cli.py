@@ -183,7 +183,7 @@ def validate(
     schedule_path: Annotated[Path, typer.Argument(metavar="SCHEDULE")],
 ) -> None:
     """Check a schedule independently: every hard rule, coverage and the objective, recomputed."""
-    from optimizer.validate import format_report
+    from optimizer.validate import format_report, unusable_row
     from optimizer.validate import validate as check
 
     instance = _load(instance_path)
@@ -194,23 +194,11 @@ def validate(
     try:
         report = check(instance, result)
     except (ArithmeticError, ValueError) as exc:  # date-times that overflow (near the year 9999), as over HTTP
-        issue = FieldIssue(path=_unusable_row(instance, result), reason=f"cannot be checked ({exc})")
+        issue = FieldIssue(path=unusable_row(instance, result), reason=f"cannot be checked ({exc})")
         raise _bad_input(InstanceError([issue]), str(schedule_path)) from None
     out.print(format_report(report), markup=False)
     if not report.ok:
         raise typer.Exit(EXIT_INVALID)
-
-
-def _unusable_row(instance: Instance, result: SolveResult) -> str:
-    """The path of the first assignment that cannot be checked on its own, or "" when none alone fails."""
-    from optimizer.validate import validate as check
-
-    for i, row in enumerate(result.assignments):
-        try:
-            check(instance, result.model_copy(update={"assignments": [row], "coverage": []}))
-        except (ArithmeticError, ValueError):
-            return f"assignments[{i}]"
-    return ""
 
 
 @app.command()

@@ -19,6 +19,8 @@ no objective has nothing to check: it is reported ok with empty checks and no te
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -88,6 +90,22 @@ def validate(instance: Instance, result: SolveResult) -> ValidationReport:
         mismatches=mismatches,
         ok=not hard and not mismatches,
     )
+
+
+def unusable_row(instance: Instance, result: SolveResult,
+                 also: Callable[[Instance, SolveResult], Any] | None = None) -> str:
+    """The path of the first assignment that cannot be checked on its own (`validate`, and `also`
+    when given, raise ArithmeticError or ValueError: its date-times overflow in the horizon's zone,
+    e.g. near the year 9999), or "" when none alone fails. For the error that names bad input."""
+    for i, row in enumerate(result.assignments):
+        alone = result.model_copy(update={"assignments": [row], "coverage": []})
+        try:
+            validate(instance, alone)
+            if also is not None:
+                also(instance, alone)
+        except (ArithmeticError, ValueError):
+            return f"assignments[{i}]"
+    return ""
 
 
 def format_report(report: ValidationReport) -> str:

@@ -7,9 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from optimizer.domain.instance import Instance, instance_errors
-from optimizer.domain.schedule import SolveResult
-from optimizer.validate import validate
+from optimizer.domain.instance import instance_errors
+from optimizer.validate import unusable_row, validate
 from service.deps import OwnerDep
 from service.errors import ApiError, issues_from_instance_error
 from service.examples import VALIDATE_EXAMPLE
@@ -50,20 +49,7 @@ def validate_schedule(
     except (ArithmeticError, ValueError) as exc:  # e.g. date-times that overflow in the horizon's zone
         logger.info("validate: unusable schedule: %s", exc)
         raise ApiError(422, "the schedule cannot be checked", error="invalid_input",
-                       issues=[Issue(path=_unusable_row(payload.instance, payload.schedule), reason=str(exc),
-                                     source="schedule")]) from None
+                       issues=[Issue(path=unusable_row(payload.instance, payload.schedule, also=schedule_kpis),
+                                     reason=str(exc), source="schedule")]) from None
     return ValidateResponse(ok=report.ok, hard=report.hard, soft=report.soft, terms=report.terms,
                             objective=report.objective, mismatches=report.mismatches, kpis=kpis)
-
-
-def _unusable_row(instance: Instance, schedule: SolveResult) -> str:
-    """The path of the first assignment that cannot be checked on its own (its date-times overflow
-    in the horizon's zone, e.g. near year 9999), or "" when none alone fails."""
-    for i, row in enumerate(schedule.assignments):
-        try:
-            alone = schedule.model_copy(update={"assignments": [row], "coverage": []})
-            validate(instance, alone)
-            schedule_kpis(instance, alone)
-        except (ArithmeticError, ValueError):
-            return f"assignments[{i}]"
-    return ""
