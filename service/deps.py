@@ -1,16 +1,21 @@
-"""Dependencies: the settings, the job store, the worker pool and the caller's identity."""
+"""Dependencies: the settings, the job store, the worker pool, the caller's identity, and a check
+of the body's text that pydantic does not make."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
-from service.errors import ApiError
+from optimizer.domain.instance import field_path
+from optimizer.io.files import UNPAIRED_SURROGATE, unpaired_surrogate
+from service.errors import BODY_SOURCES, ApiError
 from service.pool import WorkerPool
+from service.schemas import Issue
 from service.settings import ServiceSettings
 from service.store import JobStore
 
@@ -57,3 +62,26 @@ def get_owner(settings: SettingsDep, api_key: Annotated[str | None, Security(api
 
 
 OwnerDep = Annotated[str | None, Depends(get_owner)]
+
+
+async def text_is_unicode(request: Request) -> None:
+    """422 for a JSON body with an unpaired surrogate in a string (written as a \\ud800 escape, or as
+    its UTF-8-style bytes, which Python's JSON parser lets through): pydantic accepts such strings,
+    and the job could then not be stored nor a response written (a 503, far from the cause)."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    body = await request.body()  # cached: FastAPI parses the same bytes
+    if b"\\u" not in body and b"\xed" not in body:
+        return
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return  # FastAPI answers that itself
+    where = unpaired_surrogate(data)
+    if where is None:
+        return
+    source = "body"
+    if len(where) > 1 and where[0] in BODY_SOURCES:
+        source, where = str(where[0]), where[1:]
+    raise ApiError(422, f"invalid input ({source}): 1 issue(s)", error="invalid_input",
+                   issues=[Issue(path=field_path(where), reason=UNPAIRED_SURROGATE, source=source)])

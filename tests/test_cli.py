@@ -208,6 +208,21 @@ def test_files_that_are_not_utf8_json_name_the_reason(tmp_path: Path) -> None:
         result.output)
 
 
+def test_text_with_an_unpaired_surrogate_is_named(tmp_path: Path) -> None:
+    """A \\ud800 escape without its pair parses, but cannot be printed or written: it ended in a
+    UnicodeEncodeError traceback when the report named the agent. The file is refused, naming the
+    field; a surrogate pair (an emoji written as two escapes) is fine."""
+    text = tiny().model_dump_json()
+    lone = tmp_path / "lone.json"
+    lone.write_text(text.replace('"description":"', '"description":"\\ud800', 1), encoding="utf-8")
+    result = run("solve", lone)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"description: {lone}: text with an unpaired UTF-16 surrogate" in flat(result.output)
+    paired = tmp_path / "paired.json"
+    paired.write_text(text.replace('"description":"', '"description":"\\ud83d\\ude00', 1), encoding="utf-8")
+    assert run("solve", paired, "-o", tmp_path / "s.json").exit_code == 0
+
+
 def _horizon(data: dict[str, Any], **fields: Any) -> None:
     data["horizon"].update(fields)
 

@@ -265,6 +265,28 @@ def test_instance_values_that_broke_the_checks_are_422(idle: TestClient, path: s
         assert [(i["path"], i["source"]) for i in issues] == [(path, "instance")]
 
 
+def test_text_with_an_unpaired_surrogate_is_422_naming_the_field(idle: TestClient) -> None:
+    """A lone surrogate (a \\ud800 escape, or the bytes of one, which the JSON parser takes) passes
+    pydantic, and the job then could not be stored (503); it is 422 naming the document and the
+    field. A pair (an emoji written as two escapes) is fine."""
+    instance = json.dumps(TINY_INSTANCE)
+    headers = {"Content-Type": "application/json"}
+    for lone in ("\\udc00", "\udc00"):
+        body = '{"instance": ' + instance.replace('"description": "', f'"description": "{lone}', 1) + "}"
+        issues = assert_problem(idle.post("/v1/jobs", content=body.encode("utf-8", "surrogatepass"), headers=headers),
+                                422, "invalid_input")["issues"]
+        assert [(i["path"], i["source"]) for i in issues] == [("description", "instance")]
+        assert "unpaired UTF-16 surrogate" in issues[0]["reason"]
+    schedule = {"instance": "tiny", "status": "feasible", "assignments": [
+        {"agent_id": "a\ud800", "date": "2026-03-02", "start": "2026-03-02T08:00:00", "end": "2026-03-02T16:00:00",
+         "template_id": "day"}]}
+    body = json.dumps({"instance": TINY_INSTANCE, "schedule": schedule})
+    issues = assert_problem(idle.post("/v1/validate", content=body, headers=headers), 422)["issues"]
+    assert [(i["path"], i["source"]) for i in issues] == [("assignments[0].agent_id", "schedule")]
+    paired = instance.replace('"description": "', '"description": "\\ud83d\\ude00', 1)
+    assert idle.post("/v1/jobs", content='{"instance": ' + paired + "}", headers=headers).status_code == 202
+
+
 def test_invalid_settings_previous_schedule_and_body(idle: TestClient) -> None:
     """Tests that settings, previous schedule and body problems are 422 naming their source and path."""
     def issues(body: Any, **kwargs: Any) -> list[dict[str, str]]:

@@ -15,6 +15,7 @@ from optimizer.domain.instance import (
     FieldIssue,
     Instance,
     InstanceError,
+    field_path,
     issues_from_pydantic,
     parse_instance,
 )
@@ -24,6 +25,38 @@ from optimizer.domain.schedule import SolveResult
 def not_utf8(error: UnicodeDecodeError) -> str:
     """The reason a text file could not be read, for a planner who saved it in another encoding."""
     return f"not UTF-8 text (byte 0x{error.object[error.start]:02x} at position {error.start}); save the file as UTF-8"
+
+
+UNPAIRED_SURROGATE = "text with an unpaired UTF-16 surrogate (a \\ud800-\\udfff escape without its pair): not valid Unicode"
+
+
+def unpaired_surrogate(data: Any) -> tuple[str | int, ...] | None:
+    """Where parsed JSON holds a string (a key or a value) with an unpaired surrogate, as a path
+    (`("agents", 3, "id")`), or None. JSON's \\uXXXX escapes can write one and Python's parser keeps
+    it, but no UTF-8 output can: printed or stored, it failed far from the input (a traceback, or an
+    HTTP 503 at submission)."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if _has_surrogate(value):
+                return path
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if _has_surrogate(str(key)):
+                    return (*path, ascii(key))  # the key itself: printable only escaped
+                stack.append((item, (*path, key)))
+        elif isinstance(value, list):
+            stack.extend((item, (*path, i)) for i, item in enumerate(value))
+    return None
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _read_json(path: Path) -> Any:
@@ -39,13 +72,16 @@ def _read_json(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise bad(not_utf8(exc)) from None
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise bad(f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
     except RecursionError:
         raise bad("not valid JSON here (nested too deeply)") from None
     except ValueError:  # Python refuses integers of more than sys.get_int_max_str_digits() digits
         raise bad(f"not valid JSON here (a number of more than {sys.get_int_max_str_digits()} digits)") from None
+    if "\\u" in text and (where := unpaired_surrogate(data)) is not None:
+        raise InstanceError([FieldIssue(path=field_path(where), reason=f"{path}: {UNPAIRED_SURROGATE}")])
+    return data
 
 
 def output_problem(path: Path) -> str | None:

@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
@@ -25,7 +25,7 @@ from optimizer.domain.instance import (
     previous_schedule_path,
 )
 from optimizer.domain.schedule import SolveResult
-from service.deps import OwnerDep, PoolDep, SettingsDep, StoreDep
+from service.deps import OwnerDep, PoolDep, SettingsDep, StoreDep, text_is_unicode
 from service.errors import ApiError, field_path
 from service.examples import JOB_EXAMPLES
 from service.export import schedule_csv
@@ -47,7 +47,7 @@ from service.schemas import (
 from service.settings import ServiceSettings
 from service.store import JobRow, JobStore, NewJob
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[Depends(text_is_unicode)])
 
 JobId = Annotated[str, Path(description="The job id returned by POST /v1/jobs.", max_length=200)]
 

@@ -9,17 +9,17 @@ import math
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from optimizer.requirements import ForecastError, ForecastRow, compute_requirements
-from service.deps import OwnerDep
+from service.deps import OwnerDep, text_is_unicode
 from service.errors import ApiError, issues_from_instance_error
 from service.schemas import AUTH, TOO_LARGE, Issue, Problem
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/v1", tags=["tools"])
+router = APIRouter(prefix="/v1", tags=["tools"], dependencies=[Depends(text_is_unicode)])
 
 MAX_AGENTS_CAP = 20_000
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Depends
 
 from optimizer.domain.instance import instance_errors
 from optimizer.validate import unusable_row, validate
-from service.deps import OwnerDep
+from service.deps import OwnerDep, text_is_unicode
 from service.errors import ApiError, issues_from_instance_error
 from service.examples import VALIDATE_EXAMPLE
 from service.kpis import schedule_kpis
@@ -17,7 +17,7 @@ from service.schemas import AUTH, TOO_LARGE, Issue, Problem, ValidateRequest, Va
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/v1", tags=["tools"])
+router = APIRouter(prefix="/v1", tags=["tools"], dependencies=[Depends(text_is_unicode)])
 
 
 @router.post(
