@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING
 from ortools.sat.python import cp_model
 
 from optimizer.domain.instance import Instance
+from optimizer.domain.schedule import Assignment, SolveResult
 from optimizer.model.builder import HARD_FAMILIES, ScheduleModel
 from optimizer.model.options import AgentOptions
 from optimizer.model.plan import AgentPlan, PlacedShift, Plan
 from optimizer.model.shifts import break_starts
 from optimizer.timegrid import TimeGrid
+from optimizer.validate.rules import check_hard_rules, local_result
 
 if TYPE_CHECKING:
     from optimizer.solve.solver import Budget
@@ -52,7 +54,7 @@ def published_plan(instance: Instance, options: list[AgentOptions], budget: Budg
             continue
         week, problem = _match(instance, agent_options, rows, grid)
         if problem is None and not _feasible(instance, agent_options, week, budget):
-            problem = "breaks a rule of the new instance (contract limits, rest, sequences or locks)"
+            problem = f"breaks a rule of the new instance ({_broken_rules(instance, agent_id, rows)})"
         if problem is None:
             plan[agent_id] = week
         else:
@@ -61,6 +63,21 @@ def published_plan(instance: Instance, options: list[AgentOptions], budget: Budg
         notes.append(f"{len(joined)} agent(s) without published shifts are scheduled afresh: "
                      f"{', '.join(joined[:10])}{' ...' if len(joined) > 10 else ''}")
     return plan, notes
+
+
+def _broken_rules(instance: Instance, agent_id: str, rows: list[Assignment]) -> str:
+    """In planner words, which hard rules the published week breaks: the independent validator's
+    first messages about that agent (its checks see the week as a schedule, the model only says
+    "infeasible"); a generic phrase when none of its checks names one (a lock, for instance)."""
+    first, last = instance.horizon.start_date, instance.horizon.date_of_day(instance.horizon.days - 1)
+    week = [row for row in rows if first <= row.date <= last]
+    schedule = local_result(instance, SolveResult(instance=instance.name, status="feasible", assignments=week))
+    messages = list(dict.fromkeys(v.message for v in check_hard_rules(instance, schedule.assignments)
+                                  if v.agent_id == agent_id))
+    if not messages:
+        return "contract limits, rest, sequences or locks"
+    more = f"; and {len(messages) - 2} more" if len(messages) > 2 else ""
+    return "; ".join(messages[:2]) + more
 
 
 def _match(instance: Instance, agent_options: AgentOptions, rows: list, grid: TimeGrid) -> tuple[AgentPlan, str | None]:
