@@ -232,6 +232,22 @@ def test_a_published_week_that_breaks_a_new_rule_is_rescheduled():
     assert any(worked.agent_id in line and "frozen or locked" in line for line in frozen.explanation)
 
 
+def test_a_lock_that_the_new_contract_breaks_is_named_in_the_explanation():
+    """a1 is locked as published (3 working days) and its contract now allows 2: the core names the
+    rule, and the sentence after it the locked days, without which the rule holds (it named the rule
+    alone: the lock shapes the shift options, so no core can name it)."""
+    rows = [shift("a1", day, "08:00", 240, TEMPLATE) for day in range(3)]
+    changed = tiny_instance(days=3, agents=[agent("a1", contract="c")], contracts=[contract("c", max_working_days=2)],
+                            templates=[TEMPLATE], weights=WEIGHTS, demand={"voice": day_demand(BASE_DEMAND)})
+    assert solve_and_validate(with_baseline(changed, rows)).status != "infeasible"  # a day may be removed
+    locked = solve_and_validate(with_baseline(changed, rows, locked_agents=["a1"]))
+    assert locked.status == "infeasible"
+    (line,) = locked.explanation
+    dates = ", ".join(str(START + dt.timedelta(days=d)) for d in range(3))
+    assert "maximum working days" in line and f"Without a1's frozen or locked published days ({dates}) they could." \
+        in line, line
+
+
 def test_an_infeasible_freeze_is_named_in_the_explanation():
     """A published day off kept by the freeze, with new time off, leaves too few days for the
     contract: the explanation names the kept day off (it once listed only availability and time off)."""

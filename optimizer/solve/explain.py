@@ -108,17 +108,44 @@ def personal_limits(instance: Instance, agent_options: AgentOptions, budget: Bud
     agent = agent_options.agent
     present = [field for field in PERSONAL_LIMITS if getattr(agent, field)
                and not (field == "locks" and "locked assignment" in core)]
+    if agent_options.pinned:
+        present.append(PINNED)
 
     def holds_without(fields: list[str]) -> bool:
-        relaxed = agent.model_copy(update={f: None if f == "availability" else [] for f in fields})
-        return rules_hold(instance, shift_options.agent_options(instance, relaxed, TimeGrid(instance.horizon)), budget)
+        relaxed = agent.model_copy(update={f: None if f == "availability" else [] for f in fields if f != PINNED})
+        unpinned = instance if PINNED not in fields else _without_pins(instance, agent.id)
+        return rules_hold(unpinned, shift_options.agent_options(unpinned, relaxed, TimeGrid(instance.horizon)), budget)
+
+    def text(field: str) -> str:
+        return _pinned_text(instance, agent_options) if field == PINNED else _limit_text(agent, field)
 
     single = [field for field in present if holds_without([field])]
     if single:
-        return ", or without their ".join(_limit_text(agent, field) for field in single)
+        return ", or without their ".join(text(field) for field in single)
     if len(present) > 1 and holds_without(present):
-        return " and ".join(_limit_text(agent, field) for field in present) + " together"
+        return " and ".join(text(field) for field in present) + " together"
     return ""
+
+
+PINNED = "pinned"
+"""Re-optimization's frozen and locked published days (`instance.baseline`): like the limits above,
+they shape the agent's shift options (`AgentOptions.pinned`) and no core can name them."""
+
+
+def _without_pins(instance: Instance, agent_id: str) -> Instance:
+    """The instance with none of the agent's published days frozen or locked (the freeze is lifted
+    for everyone: only this agent's own rules are solved with it)."""
+    baseline = instance.baseline
+    assert baseline is not None  # an agent has pinned days only under a baseline
+    return instance.model_copy(update={"baseline": baseline.model_copy(update={
+        "freeze_until": None, "locked_agents": [a for a in baseline.locked_agents if a != agent_id],
+        "locked_days": [d for d in baseline.locked_days if d.agent_id != agent_id]})})
+
+
+def _pinned_text(instance: Instance, agent_options: AgentOptions) -> str:
+    dates = [str(instance.horizon.date_of_day(day)) for day in sorted(agent_options.pinned)]
+    shown = ", ".join(dates[:MAX_LISTED]) + (f" and {len(dates) - MAX_LISTED} more" if len(dates) > MAX_LISTED else "")
+    return f"frozen or locked published days ({shown})"
 
 
 def rules_hold(instance: Instance, agent_options: AgentOptions, budget: Budget) -> bool:
