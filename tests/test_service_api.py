@@ -298,8 +298,9 @@ def test_invalid_settings_previous_schedule_and_body(idle: TestClient) -> None:
     assert found[0]["source"] == "settings" and "unknown CP-SAT parameter" in found[0]["reason"]
     found = issues({"instance": TINY_INSTANCE, "settings": {"parameters": {"num_workers": "many"}}})
     assert found[0]["path"] == "parameters.num_workers" and found[0]["source"] == "settings"
-    for parameters, reason in (({"search_branching": 5}, "not a valid value"),  # enums by name only
-                               ({"linearization_level": "LP_SEARCH"}, "not a valid value"),
+    for parameters, reason in (({"search_branching": 5}, "not a valid value: 5 (one of AUTOMATIC_SEARCH, "),
+                               ({"linearization_level": "LP_SEARCH"}, "not a valid value: 'LP_SEARCH' (a whole number"),
+                               ({"log_prefix": 5}, "not a valid value: 5 (text)"),
                                ({"log_search_progress": True}, "set by the server; use `log`"),
                                ({"relative_gap_limit": 0.1}, "set by the server; use `relative_gap`")):
         found = issues({"instance": TINY_INSTANCE, "settings": {"parameters": parameters}})

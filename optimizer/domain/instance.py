@@ -82,7 +82,8 @@ class Horizon(_Strict):
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a name too long for a file
-            raise ValueError(f"unknown time zone '{value}'") from exc
+            shown = value if len(value) <= 60 else value[:60] + "..."  # a name echoed in full can fill a screen
+            raise ValueError(f"unknown time zone '{shown}'") from exc
         return value
 
     @property
@@ -479,11 +480,27 @@ def cp_sat_parameter_problems(parameters: dict[str, Any], owned: dict[str, str],
         elif name in owned:
             problems.append((name, f"set by {owner}; use `{owned[name]}`"))
         else:
+            params = cp_model.CpSolver().parameters
             try:  # set exactly as the solver sets it, on the solver's own parameters (enum values by name)
-                set_cp_sat_parameter(cp_model.CpSolver().parameters, name, given)
-            except (AttributeError, TypeError, ValueError) as exc:
-                problems.append((name, f"not a valid value ({str(exc).splitlines()[0]})"))
+                set_cp_sat_parameter(params, name, given)
+            except (AttributeError, TypeError, ValueError, OverflowError):
+                problems.append((name, f"not a valid value: {_shown(given)} ({_expected(type(getattr(params, name)))})"))
     return problems
+
+
+def _expected(field: type) -> str:
+    """What a CP-SAT parameter field takes, in words (the binding's own error says "incompatible
+    function arguments" and lists C++ signatures)."""
+    members = getattr(field, "__members__", None)
+    if members:
+        return "one of " + ", ".join(members)
+    kinds = {bool: "true or false", int: "a whole number within the field's range", float: "a number", str: "text"}
+    return kinds.get(field, "a repeated or nested field, which cannot be set here")
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def set_cp_sat_parameter(params: Any, name: str, value: Any) -> None:

@@ -64,7 +64,7 @@ def _read_json(path: Path) -> Any:
         return InstanceError([FieldIssue(path="", reason=f"{path}: {reason}")])
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte order mark (some Windows editors) is dropped, as over HTTP
     except FileNotFoundError:
         raise bad("no such file") from None
     except OSError as exc:
