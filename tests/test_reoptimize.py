@@ -264,6 +264,20 @@ def test_an_infeasible_freeze_is_named_in_the_explanation():
         frozen.explanation
 
 
+def test_a_freeze_on_an_agent_without_published_shifts_is_named_as_such():
+    """An agent who joined has no published shifts, so the freeze keeps its first day off; when the
+    contract needs that day, the explanation says so without calling it a published day off."""
+    rows = [shift("a1", day, "08:00", 240, TEMPLATE) for day in range(3)]
+    changed = tiny_instance(days=3, agents=[agent("a1", contract="c"), agent("a2", contract="c")],
+                            contracts=[contract("c", min_working_days=3)], templates=[TEMPLATE], weights=WEIGHTS,
+                            demand={"voice": day_demand(BASE_DEMAND)})
+    frozen = solve_and_validate(with_baseline(changed, rows, freeze_until=at(1, "00:00")))
+    assert frozen.status == "infeasible"
+    (line,) = frozen.explanation
+    assert line.startswith("a2 can work on only 2 day(s)") and \
+        f"{START} are kept off (frozen or locked; the agent has no published shifts)" in line, line
+
+
 def _published_plan(instance: Instance) -> tuple[dict, list[str]]:
     import time
 

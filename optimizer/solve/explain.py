@@ -43,8 +43,12 @@ def precheck(instance: Instance, options: list[AgentOptions]) -> list[str]:
         problems.extend(agent_options.pin_problems)
         kept_off = sorted(str(instance.horizon.date_of_day(d)) for d, shift in agent_options.pinned.items()
                           if shift is None)
-        published = (f"; the published days off {', '.join(kept_off)} are kept (frozen or locked)" if kept_off
-                     else "")
+        published = ""
+        if kept_off:
+            joined = instance.baseline is not None and not any(a.agent_id == agent.id
+                                                               for a in instance.baseline.assignments)
+            published = (f"; {', '.join(kept_off)} are kept off (frozen or locked; the agent has no published shifts)"
+                         if joined else f"; the published days off {', '.join(kept_off)} are kept (frozen or locked)")
         for lock in agent.locks:
             day = instance.horizon.day_of_date(lock.date)
             if not lock.off and not agent_options.by_day.get(day):
