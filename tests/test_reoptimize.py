@@ -278,6 +278,17 @@ def test_a_freeze_on_an_agent_without_published_shifts_is_named_as_such():
         f"{START} are kept off (frozen or locked; the agent has no published shifts)" in line, line
 
 
+def test_a_freeze_that_ends_before_the_horizon_is_noted():
+    """A freeze that ends before the horizon starts freezes nothing (a date of last week, most
+    likely a slip): the run goes on and says so."""
+    inst = three_day(BASE_DEMAND)
+    published = solve_and_validate(inst)
+    before = dt.datetime.combine(START - dt.timedelta(days=2), dt.time(8))
+    plan, notes = _published_plan(with_baseline(inst, published, freeze_until=before))
+    assert f"the freeze ({before:%Y-%m-%d %H:%M}) ends before the horizon starts ({START}): nothing is frozen" in notes
+    assert len(plan) == len({a.agent_id for a in published.assignments})  # every published week kept
+
+
 def _published_plan(instance: Instance) -> tuple[dict, list[str]]:
     import time
 
@@ -448,6 +459,11 @@ def test_cli_reoptimize_writes_schedule_and_instance(tmp_path):
     assert "--freeze-until: use a local date-time without a UTC offset" in refused(
         "--freeze-until", "2026-01-06T08:00:00+05:00")
     assert "--freeze-until: 2027-01-01T00:00:00 is after the horizon" in refused("--freeze-until", "2027-01-01T00:00")
+    left = json.loads((tmp_path / "new.json").read_text())  # a1 left: a lock on it says so
+    left["agents"] = [a for a in left["agents"] if a["id"] != "a1"]
+    (tmp_path / "new.json").write_text(json.dumps(left))
+    assert "--lock a1: unknown agent 'a1' (in the published roster, but no longer an agent of the instance)" in \
+        refused("--lock", "a1")
     assert "--change-weight foo: unknown field (one of move_within_hour, move_more" in refused("--change-weight", "foo=1")
     assert "--time-limit: Input should be greater than 0" in refused("--time-limit", "-1")
     assert "--time-limit: Input should be a finite number" in refused("--time-limit", "nan")

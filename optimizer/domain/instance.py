@@ -905,13 +905,19 @@ def _baseline_errors(inst: Instance) -> Iterator[FieldIssue]:
     if inst.design is not None:
         yield FieldIssue(path="baseline", reason="re-optimization needs named agents (not shift design)")
     agent_ids = {a.id for a in inst.agents}
+    published_ids = {a.agent_id for a in baseline.assignments}
     first, last = inst.horizon.start_date, inst.horizon.date_of_day(inst.horizon.days - 1)
+
+    def unknown(agent_id: str) -> str:
+        left = " (in the published roster, but no longer an agent of the instance)" if agent_id in published_ids else ""
+        return f"unknown agent '{agent_id}'{left}"
+
     for i, agent_id in enumerate(baseline.locked_agents):
         if agent_id not in agent_ids:
-            yield FieldIssue(path=f"baseline.locked_agents[{i}]", reason=f"unknown agent '{agent_id}'")
+            yield FieldIssue(path=f"baseline.locked_agents[{i}]", reason=unknown(agent_id))
     for i, day in enumerate(baseline.locked_days):
         if day.agent_id not in agent_ids:
-            yield FieldIssue(path=f"baseline.locked_days[{i}].agent_id", reason=f"unknown agent '{day.agent_id}'")
+            yield FieldIssue(path=f"baseline.locked_days[{i}].agent_id", reason=unknown(day.agent_id))
         if not first <= day.date <= last:
             yield FieldIssue(path=f"baseline.locked_days[{i}].date", reason=f"{day.date} is outside the horizon")
     if baseline.freeze_until is not None:

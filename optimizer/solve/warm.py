@@ -9,6 +9,7 @@ and why, in planner words.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
@@ -40,6 +41,10 @@ def published_plan(instance: Instance, options: list[AgentOptions], budget: Budg
         notes.append(f"published shifts of {len(left)} agent(s) no longer in the instance are dropped: "
                      f"{', '.join(left[:10])}{' ...' if len(left) > 10 else ''}")
     first, last = instance.horizon.start_date, instance.horizon.date_of_day(instance.horizon.days - 1)
+    if baseline.freeze_until is not None and baseline.freeze_until.replace(tzinfo=None) <= dt.datetime.combine(
+            first, dt.time()):
+        notes.append(f"the freeze ({baseline.freeze_until:%Y-%m-%d %H:%M}) ends before the horizon starts ({first}): "
+                     "nothing is frozen")
     outside = [a for a in baseline.assignments if a.agent_id in agent_ids and not first <= a.date <= last]
     if outside:
         notes.append(f"{len(outside)} published shift(s) lie outside the horizon ({first} to {last}) and are "
