@@ -161,4 +161,8 @@ class Health(BaseModel):
 
 # OpenAPI declarations of the error answers that several endpoints share.
 AUTH = {401: {"model": Problem, "description": "Missing or invalid API key (when the server has keys)."}}
-TOO_LARGE = {413: {"model": Problem, "description": "The request body is larger than WFM_MAX_REQUEST_BYTES."}}
+BODY_ERRORS = {
+    413: {"model": Problem, "description": "The request body is larger than WFM_MAX_REQUEST_BYTES."},
+    415: {"model": Problem, "description": "The body is not sent as JSON (Content-Type: application/json)."},
+}
+"""Answers about the body itself, for every endpoint that takes one."""

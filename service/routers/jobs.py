@@ -31,8 +31,8 @@ from service.examples import JOB_EXAMPLES
 from service.export import schedule_csv
 from service.schemas import (
     AUTH,
+    BODY_ERRORS,
     FINISHED,
-    TOO_LARGE,
     Issue,
     JobError,
     JobPage,
@@ -165,7 +165,7 @@ def _instance_issue(issue: FieldIssue, previous_given: bool) -> Issue:
         202: {"description": "Accepted: the job, queued.",
               "headers": {"Location": {"description": "The job's URL.", "schema": {"type": "string"}}}},
         **AUTH,
-        **TOO_LARGE,
+        **BODY_ERRORS,
         **INVALID,
         429: {"model": Problem, "description": "Too many queued jobs; retry after `Retry-After` seconds.",
               "headers": {"Retry-After": {"description": "Seconds.", "schema": {"type": "integer"}}}},

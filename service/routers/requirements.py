@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from optimizer.requirements import ForecastError, ForecastRow, compute_requirements
 from service.deps import OwnerDep, text_is_unicode
 from service.errors import ApiError, issues_from_instance_error
-from service.schemas import AUTH, TOO_LARGE, Issue, Problem
+from service.schemas import AUTH, BODY_ERRORS, Issue, Problem
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def _json_number(value: Any) -> Any:
         "(the same reasons as `wfm requirements`). Nothing is stored."
     ),
     responses={
-        **AUTH, **TOO_LARGE,
+        **AUTH, **BODY_ERRORS,
         422: {"model": Problem, "description": "Invalid forecast (issues with paths)."},
     },
 )

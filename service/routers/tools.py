@@ -13,7 +13,7 @@ from service.deps import OwnerDep, text_is_unicode
 from service.errors import ApiError, issues_from_instance_error
 from service.examples import VALIDATE_EXAMPLE
 from service.kpis import schedule_kpis
-from service.schemas import AUTH, TOO_LARGE, Issue, Problem, ValidateRequest, ValidateResponse
+from service.schemas import AUTH, BODY_ERRORS, Issue, Problem, ValidateRequest, ValidateResponse
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ router = APIRouter(prefix="/v1", tags=["tools"], dependencies=[Depends(text_is_u
         "schedule's reported numbers match. Also the KPIs, recomputed. Nothing is stored."
     ),
     responses={
-        **AUTH, **TOO_LARGE,
+        **AUTH, **BODY_ERRORS,
         422: {"model": Problem, "description": "Invalid instance or schedule (issues with paths)."},
     },
 )
