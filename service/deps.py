@@ -6,13 +6,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
 from optimizer.domain.instance import field_path
-from optimizer.io.files import UNPAIRED_SURROGATE, unpaired_surrogate
+from optimizer.io.files import SURROGATE_ESCAPE, UNPAIRED_SURROGATE, unpaired_surrogate
 from service.errors import BODY_SOURCES, ApiError
 from service.pool import WorkerPool
 from service.schemas import Issue
@@ -64,6 +65,9 @@ def get_owner(settings: SettingsDep, api_key: Annotated[str | None, Security(api
 OwnerDep = Annotated[str | None, Depends(get_owner)]
 
 
+_SURROGATE_ESCAPE_BYTES = re.compile(SURROGATE_ESCAPE.pattern.encode())
+
+
 async def text_is_unicode(request: Request) -> None:
     """422 for a JSON body with an unpaired surrogate in a string (written as a \\ud800 escape, or as
     its UTF-8-style bytes, which Python's JSON parser lets through): pydantic accepts such strings,
@@ -71,7 +75,7 @@ async def text_is_unicode(request: Request) -> None:
     if request.method not in ("POST", "PUT", "PATCH"):
         return
     body = await request.body()  # cached: FastAPI parses the same bytes
-    if b"\\u" not in body and b"\xed" not in body:
+    if b"\xed" not in body and not _SURROGATE_ESCAPE_BYTES.search(body):  # the bytes of one, or an escape
         return
     try:
         data = json.loads(body)

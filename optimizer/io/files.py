@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -27,6 +28,10 @@ def not_utf8(error: UnicodeDecodeError) -> str:
     return f"not UTF-8 text (byte 0x{error.object[error.start]:02x} at position {error.start}); save the file as UTF-8"
 
 
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""A JSON escape of a UTF-16 surrogate (\\ud800-\\udfff): text without one cannot hold an unpaired
+surrogate, so the walk below is needed only when this matches (non-ASCII text escaped by
+`json.dumps` does not)."""
 UNPAIRED_SURROGATE = "text with an unpaired UTF-16 surrogate (a \\ud800-\\udfff escape without its pair): not valid Unicode"
 
 
@@ -79,7 +84,7 @@ def _read_json(path: Path) -> Any:
         raise bad("not valid JSON here (nested too deeply)") from None
     except ValueError:  # Python refuses integers of more than sys.get_int_max_str_digits() digits
         raise bad(f"not valid JSON here (a number of more than {sys.get_int_max_str_digits()} digits)") from None
-    if "\\u" in text and (where := unpaired_surrogate(data)) is not None:
+    if SURROGATE_ESCAPE.search(text) and (where := unpaired_surrogate(data)) is not None:
         raise InstanceError([FieldIssue(path=field_path(where), reason=f"{path}: {UNPAIRED_SURROGATE}")])
     return data
 
