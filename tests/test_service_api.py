@@ -493,6 +493,15 @@ def test_list_pages_with_a_stable_cursor(idle: TestClient) -> None:
     assert_problem(idle.get("/v1/jobs", params={"status": "done"}), 422, "invalid_input")
 
 
+@pytest.mark.parametrize("cursor", ["\u00b2", "\u2070", "\uff11", "\u0661", "\U0001d7ce"])
+def test_a_cursor_of_non_ascii_digits_is_422(idle: TestClient, cursor: str) -> None:
+    """Unicode digits (superscript two, fullwidth one, ...) pass `str.isdigit` but are no cursor of
+    ours: some made `int()` raise (a 503), the others were read as a position."""
+    submit(idle)
+    body = assert_problem(idle.get("/v1/jobs", params={"cursor": cursor}), 422, "invalid_input")
+    assert body["issues"] == [{"path": "cursor", "reason": "not a cursor returned by this endpoint", "source": "query"}]
+
+
 # -- cancel -----------------------------------------------------------------------------------------
 
 

@@ -247,7 +247,8 @@ def list_jobs(
 ) -> JobPage:
     before = None
     if cursor is not None:
-        if not cursor.isdigit() or len(cursor) > 18:
+        # ASCII digits only: `isdigit` also takes "²" (which `int` refuses: a 503) and "１"
+        if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 18:
             raise ApiError(422, "invalid cursor", error="invalid_input",
                            issues=[Issue(path="cursor", reason="not a cursor returned by this endpoint",
                                          source="query")])
