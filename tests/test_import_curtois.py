@@ -197,6 +197,28 @@ def test_values_the_engine_cannot_take_name_line_and_reason(tmp_path, edit, line
     assert (issue.path, issue.reason) == (f"{bad}:{line}", reason)
 
 
+MINI = ("SECTION_HORIZON\n7\nSECTION_SHIFTS\nD,480,\nSECTION_STAFF\nA,D=7,2400,0,5,1,1,1\n"
+        "SECTION_SHIFT_ON_REQUESTS\nA,0,D,1\nSECTION_COVER\n0,D,1,100,1\n")
+
+
+@pytest.mark.parametrize(("edit", "line", "reason"), [
+    (("A,D=7,2400,", "A,D=7,-2400,"), 6, "max_paid_minutes: Input should be greater than or equal to 0"),
+    (("2400,0,5,", "2400,0,-5,"), 6, "max_consecutive_working_days: Input should be greater than 0"),
+    (("A,0,D,1", "A,0,D,-1"), 8, "weight: Input should be greater than or equal to 0"),
+    (("0,D,1,100,1", "0,D,1000000000,100,1"), 10, "required: Input should be less than or equal to 100000"),
+    (("0,D,1,100,1", "0,D,1,-100,1"), 10, "under_weight: Input should be greater than or equal to 0"),
+])
+def test_a_number_out_of_the_engines_range_names_its_line(tmp_path, edit, line, reason):
+    # A negative or huge number in a staff, request or cover row ended in a pydantic traceback (exit 1).
+    assert edit[0] in MINI
+    bad = tmp_path / "mini.txt"
+    bad.write_text(MINI.replace(edit[0], edit[1], 1))
+    with pytest.raises(ImportFormatError) as info:
+        curtois.load(bad)
+    (issue,) = info.value.issues
+    assert (issue.path, issue.reason) == (f"{bad}:{line}", reason)
+
+
 def test_missing_section_is_reported(tmp_path):
     bad = tmp_path / "x.txt"
     bad.write_text("SECTION_HORIZON\n7\n")

@@ -26,6 +26,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -158,19 +160,20 @@ def load(path: str | Path) -> Instance:
         key = (tuple(sorted(max_shifts.items())), *values)
         if key not in contracts:
             max_total, min_total, max_consecutive, min_consecutive, min_off, max_weekends = values
-            contracts[key] = Contract(
-                id=f"c{len(contracts) + 1}",
-                name=f"as staff {staff_id}",
-                min_paid_minutes=min_total,
-                max_paid_minutes=max_total,
-                max_consecutive_working_days=max_consecutive,
-                min_consecutive_working_days=min_consecutive,
-                min_consecutive_days_off=min_off,
-                max_working_weekends=max_weekends,
-                max_shifts_per_template={s: n for s, n in max_shifts.items() if n < days},
-                allowed_templates=[s for s in lengths if max_shifts.get(s, days) > 0],
-                forbidden_successions=successions,
-            )
+            with _at(path, row.number):
+                contracts[key] = Contract(
+                    id=f"c{len(contracts) + 1}",
+                    name=f"as staff {staff_id}",
+                    min_paid_minutes=min_total,
+                    max_paid_minutes=max_total,
+                    max_consecutive_working_days=max_consecutive,
+                    min_consecutive_working_days=min_consecutive,
+                    min_consecutive_days_off=min_off,
+                    max_working_weekends=max_weekends,
+                    max_shifts_per_template={s: n for s, n in max_shifts.items() if n < days},
+                    allowed_templates=[s for s in lengths if max_shifts.get(s, days) > 0],
+                    forbidden_successions=successions,
+                )
         contract_of[staff_id] = contracts[key].id
 
     time_off: dict[str, list[TimeWindow]] = defaultdict(list)
@@ -186,15 +189,18 @@ def load(path: str | Path) -> Instance:
         for row in f.rows(section, 4):
             _known_staff(path, row, contract_of)
             _known_shift(path, row, 2, lengths)
-            requests[row.fields[0]].append(ShiftRequest(
-                date=date(row, 1), template=row.fields[2], on=on, weight=f.int(row, 3, "the weight")))
+            with _at(path, row.number):
+                requests[row.fields[0]].append(ShiftRequest(
+                    date=date(row, 1), template=row.fields[2], on=on, weight=f.int(row, 3, "the weight")))
 
     cover = []
     for row in f.rows("SECTION_COVER", 5):
         _known_shift(path, row, 1, lengths)
-        cover.append(ShiftDemand(date=date(row, 0), template=row.fields[1], required=f.int(row, 2, "the requirement"),
-                                 under_weight=f.int(row, 3, "the under weight"),
-                                 over_weight=f.int(row, 4, "the over weight")))
+        with _at(path, row.number):
+            cover.append(ShiftDemand(date=date(row, 0), template=row.fields[1],
+                                     required=f.int(row, 2, "the requirement"),
+                                     under_weight=f.int(row, 3, "the under weight"),
+                                     over_weight=f.int(row, 4, "the over weight")))
 
     try:
         instance = _instance(path, days, cover, lengths, contracts, contract_of, time_off, requests)
@@ -254,6 +260,17 @@ def _shifts(path: Path, f: _File) -> tuple[dict[str, int], list[tuple[str, str]]
                 raise ImportFormatError(path, row.number, f"unknown shift '{other}' in the successions")
             successions.append((row.fields[0], other))
     return lengths, successions
+
+
+@contextmanager
+def _at(path: Path, line: int) -> Iterator[None]:
+    """A number the format allows but the engine does not (a negative weight, a requirement over
+    the engine's bound), built into a model in the middle of the file: reported at its line, not
+    as a pydantic traceback."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise ImportFormatError(path, line, "; ".join(map(str, issues_from_pydantic(exc)))) from None
 
 
 def _known_staff(path: Path, row: _Line, staff: dict[str, str]) -> None:
