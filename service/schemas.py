@@ -64,8 +64,8 @@ class Progress(BaseModel):
 
 
 class JobError(BaseModel):
-    code: str = Field(description="solver_error, interrupted, invalid_job, stuck or engine_error (the schedule fails "
-                      "the independent validator; it is kept).")
+    code: str = Field(description="solver_error, interrupted, invalid_job, stuck, record_error (the end of the run "
+                      "could not be stored) or engine_error (the schedule fails the independent validator; it is kept).")
     message: str
 
 

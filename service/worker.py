@@ -273,6 +273,16 @@ def _die_with_parent() -> None:
             pass
 
 
+def _fail_unrecorded(store: JobStore, job: ClaimedJob, exc: Exception) -> None:
+    """A run whose end could not be recorded must not stay `running` for the server's life (a
+    cancel would answer 202, event streams would never end): fail it, if the store takes that."""
+    try:
+        store.finish(job.id, job.claim_token, "failed",
+                     error=("record_error", f"the end of the run could not be recorded: {type(exc).__name__}: {exc}"))
+    except Exception:  # the store is down too: a restart re-queues the job (interrupted)
+        logger.exception("job %s: cannot record its failure either", job.id)
+
+
 def worker_loop(name: str, config: WorkerConfig, shutdown: Flag, wake: Flag, in_process: bool = False) -> None:
     """Claim and run jobs until `shutdown` is set."""
     store = JobStore(config.db_path)
@@ -295,8 +305,9 @@ def worker_loop(name: str, config: WorkerConfig, shutdown: Flag, wake: Flag, in_
                 continue
             try:
                 run_job(store, job, config, shutdown, parent_alive, can_exit=not in_process)
-            except Exception:
+            except Exception as exc:
                 logger.exception("worker %s: job %s could not be recorded", name, job.id)
+                _fail_unrecorded(store, job, exc)
     finally:
         store.close()
 

@@ -218,6 +218,20 @@ def test_a_schedule_failing_the_engine_check_is_kept_and_named_on_the_job(
     assert result["self_check"]["ok"] is False and "objective: schedule reports" in result["self_check"]["details"][0]
 
 
+def test_a_result_that_cannot_be_recorded_fails_the_job(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error while recording a job's end (here its summary) failed nothing: the job stayed
+    `running` for the server's life (a DELETE answered 202, its event stream never ended)."""
+    def boom(result: SolveResult) -> dict[str, Any]:
+        raise ValueError("summary exploded")
+
+    monkeypatch.setattr(worker_module, "result_summary", boom)
+    job = wait_for(client, submit(client)["id"], timeout_s=10)
+    assert job["status"] == "failed" and job["schedule_url"] is None
+    assert job["error"] == {"code": "record_error",
+                            "message": "the end of the run could not be recorded: ValueError: summary exploded"}
+    assert_problem(client.delete(job["url"]), 409, "conflict")
+
+
 # -- invalid input ----------------------------------------------------------------------------------
 
 
