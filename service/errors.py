@@ -112,6 +112,12 @@ async def _http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code if exc.status_code < 500 else 503
     detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
+    # the router's own answers name neither the method nor the path (a job id with a "/" read as a
+    # missing job)
+    if status == 404 and detail == "Not Found":
+        detail = f"no endpoint {request.method} {request.url.path}"
+    elif status == 405 and detail == "Method Not Allowed":
+        detail = f"{request.method} is not allowed on {request.url.path}"
     if status == 400:  # FastAPI could not read the body (not UTF-8, ...): invalid input like any other
         cause = exc.__cause__
         reason = f"not valid JSON ({cause})" if cause is not None else "not valid JSON"

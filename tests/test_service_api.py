@@ -415,6 +415,16 @@ def test_unknown_routes_and_methods_are_problems(client: TestClient) -> None:
     assert_problem(client.put("/v1/jobs"), 405, "method_not_allowed")
 
 
+def test_unknown_routes_and_methods_name_the_request(client: TestClient) -> None:
+    """A router 404 or 405 said only "Not Found" / "Method Not Allowed": a job id with a slash (or
+    a typo in the path) read like a missing job, and the method was not named."""
+    body = assert_problem(client.get("/v1/jobs/a%2Fb"), 404, "not_found")
+    assert body["detail"] == "no endpoint GET /v1/jobs/a/b"
+    body = assert_problem(client.put("/v1/jobs/x"), 405, "method_not_allowed")
+    assert body["detail"] == "PUT is not allowed on /v1/jobs/x"
+    assert assert_problem(client.get("/v1/jobs/nope"), 404, "not_found")["detail"] == "no job 'nope'"
+
+
 def test_request_too_large_is_413(make_client: MakeClient) -> None:
     """Tests that a body over the limit is refused with 413, by Content-Length or while streaming."""
     client = make_client(workers=0, max_request_bytes=4096)
