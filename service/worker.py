@@ -171,18 +171,29 @@ class _Watch:
                 progress = self.tracker.take()
                 if progress is not None:
                     last_write = now
-                    self.store.write_progress(self.job.id, self.job.claim_token, progress)
+                    try:
+                        self.store.write_progress(self.job.id, self.job.claim_token, progress)
+                    except Exception:  # busy store: skip this report; the watcher must live on (cancel, guard)
+                        logger.warning("job %s: cannot write its progress", self.job.id, exc_info=True)
 
     def _check(self) -> None:
         if self.shutdown.is_set() or not self.parent_alive():
             self.reason.append("shutdown")
-        elif self.store.cancel_requested(self.job.id, self.job.claim_token):
+        elif self._cancel_requested():
             self.reason.append("cancel")
         elif time.monotonic() - self.started > self.guard_s:
             self.reason.append("guard")
         if self.reason:
             logger.info("job %s: stopping the solve (%s)", self.job.id, self.reason[0])
             self.stop.set()
+
+    def _cancel_requested(self) -> bool:
+        """The store's flag; a failed read is asked again at the next poll (it must not end the watcher)."""
+        try:
+            return self.store.cancel_requested(self.job.id, self.job.claim_token)
+        except Exception:
+            logger.warning("job %s: cannot read its cancel flag", self.job.id, exc_info=True)
+            return False
 
     def _abandon(self, why: str) -> None:
         message = (f"the solve did not stop within {self.config.stop_grace_s:g} s of the "

@@ -559,6 +559,28 @@ def test_cancel_a_running_job_keeps_the_best_schedule(client: TestClient) -> Non
     assert client.delete(job["url"]).status_code == 200
 
 
+def test_a_store_error_in_the_watcher_does_not_lose_the_cancel(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One failed store call of a running job's watcher (a progress write, a cancel poll) ended the
+    watcher thread: a DELETE then answered 202 and the solve ran on to its time limit."""
+    for name in ("write_progress", "cancel_requested"):
+        original = getattr(JobStore, name)
+        failed: list[bool] = []
+
+        def once(self: JobStore, *args: Any, _original: Any = original, _failed: list[bool] = failed) -> Any:
+            if not _failed:
+                _failed.append(True)
+                raise sqlite3.OperationalError("database is locked")
+            return _original(self, *args)
+
+        monkeypatch.setattr(JobStore, name, once)
+    job = submit(client, {"instance": demo_instance(), "settings": {"time_limit_s": 60, "workers": 1}})
+    wait_for(client, job["id"], {"running"}, until=lambda j: j["progress"] is not None)
+    assert client.delete(job["url"]).status_code == 202
+    done = wait_for(client, job["id"], timeout_s=15)
+    assert done["status"] == "cancelled" and done["result"]["cancelled"] is True
+
+
 def test_cancel_a_finished_job_is_409(client: TestClient) -> None:
     """Tests that a job that already succeeded cannot be cancelled."""
     job = wait_for(client, submit(client)["id"])
