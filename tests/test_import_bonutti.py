@@ -162,3 +162,32 @@ def test_bonutti_malformed_files_name_file_line_and_reason(tmp_path: Path) -> No
                                       "1/2, 1/2, 1/2, 1/2, 1/2, 1/2, 1/2, [7/14]\n")
     with pytest.raises(ImportFormatError, match=r"e.txt:1: the break .* starts before the shift"):
         bonutti.load_solution(inst, early)
+
+
+MINI = ("Granularity: 60\nDays: 1\nSkills: 1\nDuties Per Week (per Skill): (4,5)\n"
+        "Average Number Of Hours Per Week (per Skill): 38\nNumberOfShiftTemplates: 1\n\n"
+        "D Day 08:00 08:00 * 480 480 60 NoBreak *\n\nRequirements: Compact\n08:00 / 16:00 1\n")
+
+
+@pytest.mark.parametrize(("edit", "where", "reason"), [
+    (("Days: 1", "Days: 99999999"), 2, "the horizon must be 1 to 62 days (got 99999999)"),
+    (("Days: 1", "Days: 0"), 2, "the horizon must be 1 to 62 days (got 0)"),
+    (("Skill): 38", "Skill): -38"), 5, "hours per week must be 0 to 168, found '-38'"),
+    (("Skill): 38", "Skill): nan"), 5, "hours per week must be 0 to 168, found 'nan'"),
+    (("Skill): 38", "Skill): inf"), 5, "hours per week must be 0 to 168, found 'inf'"),
+    (("* 480 480 60 NoBreak", "* 0 480 60 NoBreak"), 8, "lengths must be 1 to 1440 minutes, found MinLen 0 and "
+                                                        "MaxLen 480"),
+    (("* 480 480 60 NoBreak", "* 480 1500 60 NoBreak"), 8, "lengths must be 1 to 1440 minutes, found MinLen 480 "
+                                                           "and MaxLen 1500"),
+    (("16:00 1\n", "16:00 1000000\n"), 11, "column 1 '1000000' is more than 100000 people"),
+    (("16:00 1\n", "16:00 1\u00b2\n"), 11, "column 1 '1\u00b2' is not 1 numbers r1/r2/..."),
+])
+def test_bonutti_values_out_of_range_name_line_and_reason(tmp_path: Path, edit: tuple[str, str], where: int,
+                                                          reason: str) -> None:
+    # Each of these ended in a traceback (MemoryError, pydantic, int() or float-to-int) with exit 1.
+    assert edit[0] in MINI
+    bad = _write(tmp_path, "mini.txt", MINI.replace(edit[0], edit[1], 1))
+    with pytest.raises(ImportFormatError) as error:
+        bonutti.load(bad)
+    (issue,) = error.value.issues
+    assert (issue.path, issue.reason) == (f"{bad}:{where}", reason)

@@ -33,10 +33,12 @@ break start counts (as in the authors' validator); the `Cost:` trailer is kept b
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from optimizer.domain.ids import HEADCOUNT_MAX
 from optimizer.domain.instance import (
     WEEKDAYS,
     BreakRule,
@@ -154,6 +156,9 @@ def _parse_type(path: Path, number: int, line: str, g: int) -> BonuttiType:
                         (max_len, "MaxLen"), (brk, "BreakLen"), (before, "MinBefore"), (after, "MinAfter")):
         if value % g:
             raise ImportFormatError(path, number, f"{what} ({value} min) is not on the {g}-minute grid")
+    if not min_len or max_len > 24 * 60:  # else a pydantic traceback, or a message per length and no line
+        raise ImportFormatError(path, number, f"lengths must be 1 to 1440 minutes, found MinLen {min_len} and "
+                                              f"MaxLen {max_len}")
     if latest < earliest or max_len < min_len:
         raise ImportFormatError(path, number, "empty start or length window")
     if brk and before + brk + after > min_len:
@@ -205,6 +210,9 @@ def load(path: str | Path) -> Instance:  # noqa: C901 - a flat reading of the fi
     if g not in (5, 10, 15, 30, 60):
         raise ImportFormatError(path, 1, f"granularity {g} is not supported (5, 10, 15, 30 or 60)")
     days = _int(path, 2, _header(path, lines, 1, "Days:"), "Days")
+    most_days = Horizon.model_fields["days"].metadata[-1].le
+    if not 1 <= days <= most_days:  # checked before the demand of every day is allocated
+        raise ImportFormatError(path, 2, f"the horizon must be 1 to {most_days} days (got {days})")
     k = _int(path, 3, _header(path, lines, 2, "Skills:"), "Skills")
     duties_text = _header(path, lines, 3, "Duties Per Week (per Skill):")
     duties = [(int(a), int(b)) for a, b in re.findall(r"\(\s*(\d+)\s*,\s*(\d+)\s*\)", duties_text)]
@@ -215,6 +223,9 @@ def load(path: str | Path) -> Instance:  # noqa: C901 - a flat reading of the fi
         hours = [float(h) for h in hours_text]
     except ValueError:
         raise ImportFormatError(path, 5, f"hours per week must be numbers, found '{' '.join(hours_text)}'") from None
+    for text, value in zip(hours_text, hours, strict=True):
+        if not (math.isfinite(value) and 0 <= value <= 168):  # float() also takes nan, inf and -38
+            raise ImportFormatError(path, 5, f"hours per week must be 0 to 168, found '{text}'")
     if len(hours) != k:
         raise ImportFormatError(path, 5, f"expected {k} values of hours per week, found {len(hours)}")
     count = _int(path, 6, _header(path, lines, 5, "NumberOfShiftTemplates:"), "NumberOfShiftTemplates")
@@ -251,8 +262,11 @@ def load(path: str | Path) -> Instance:  # noqa: C901 - a flat reading of the fi
             raise ImportFormatError(path, number, f"expected {days} columns, found {len(columns)}")
         for d, column in enumerate(columns):
             values = column.split("/")
-            if len(values) != k or not all(v.isdigit() for v in values):
+            if len(values) != k or not all(v.isdecimal() for v in values):  # isdigit() takes '²', int() not
                 raise ImportFormatError(path, number, f"column {d + 1} '{column}' is not {k} numbers r1/r2/...")
+            if any(int(v) > HEADCOUNT_MAX for v in values):
+                raise ImportFormatError(path, number, f"column {d + 1} '{column}' is more than {HEADCOUNT_MAX} "
+                                                      "people")
             for s, value in enumerate(values):
                 for slot in range(start // g, end // g):
                     required[s][d * per_day + slot] = int(value)
