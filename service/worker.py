@@ -179,7 +179,7 @@ class _Watch:
     def _check(self) -> None:
         if self.shutdown.is_set() or not self.parent_alive():
             self.reason.append("shutdown")
-        elif self._cancel_requested():
+        elif self.cancel_requested():
             self.reason.append("cancel")
         elif time.monotonic() - self.started > self.guard_s:
             self.reason.append("guard")
@@ -187,7 +187,7 @@ class _Watch:
             logger.info("job %s: stopping the solve (%s)", self.job.id, self.reason[0])
             self.stop.set()
 
-    def _cancel_requested(self) -> bool:
+    def cancel_requested(self) -> bool:
         """The store's flag; a failed read is asked again at the next poll (it must not end the watcher)."""
         try:
             return self.store.cancel_requested(self.job.id, self.job.claim_token)
@@ -251,8 +251,10 @@ def run_job(store: JobStore, job: ClaimedJob, config: WorkerConfig, shutdown: Fl
     if why == "shutdown":
         if not parent_alive():
             return "released"  # the server is gone; its successor re-queues the job
-        store.release(job.id, job.claim_token, "run stopped by a server shutdown; re-queued")
-        return "released"
+        if not watch.cancel_requested():
+            store.release(job.id, job.claim_token, "run stopped by a server shutdown; re-queued")
+            return "released"
+        why = "cancel"  # a cancel (answered 202) the watcher had not read yet: record it, not a re-queue
     status = "cancelled" if why == "cancel" and result.stats.cancelled else "succeeded"
     note = None
     if why == "guard":

@@ -878,6 +878,18 @@ def test_shutdown_puts_the_running_job_back_in_the_queue(tmp_path: Path) -> None
     assert row.notes == ["run stopped by a server shutdown; re-queued"] and row.progress is None
 
 
+def test_a_cancel_that_meets_a_shutdown_is_recorded_as_cancelled(tmp_path: Path) -> None:
+    """A DELETE (202) just before a shutdown: the watcher saw the shutdown first and put the job back
+    in the queue, still flagged; it was reported queued and ran again after the restart."""
+    db = tmp_path / "jobs.db"
+    with TestClient(create_app(service_settings(db, cancel_poll_s=1.0))) as client:
+        job = submit(client, {"instance": demo_instance(), "settings": {"time_limit_s": 60, "workers": 1}})
+        wait_for(client, job["id"], {"running"})
+        assert client.delete(job["url"]).status_code == 202  # the watcher reads it at its next poll
+    row = JobStore(db).get(job["id"])
+    assert row is not None and row.status == "cancelled" and row.attempts == 1 and row.finished_at
+
+
 def test_a_solve_that_ignores_a_cancel_is_abandoned_with_its_job_recorded(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests that a worker process whose solve does not stop after a cancel (it is inside code that
