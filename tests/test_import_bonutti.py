@@ -191,3 +191,21 @@ def test_bonutti_values_out_of_range_name_line_and_reason(tmp_path: Path, edit: 
         bonutti.load(bad)
     (issue,) = error.value.issues
     assert (issue.path, issue.reason) == (f"{bad}:{where}", reason)
+
+
+@pytest.mark.parametrize(("text", "where", "reason"), [
+    ("D1 ( Day ) 08:00-16:00 480 (no break) 1\u00b2\n", ":1", "day 1: '1\u00b2' is not 1 numbers n_1/.../n_1"),
+    ("D1 ( Day ) 08:00-16:00 480 (no break) 1000000\n", ":1", "day 1: '1000000' is more than 100000 people"),
+    ("", "", "no shift lines"),
+    ("\nCost: 0\n", "", "no shift lines"),
+])
+def test_bonutti_malformed_solution_names_line_and_reason(tmp_path: Path, text: str, where: str,
+                                                          reason: str) -> None:
+    # A non-decimal digit ended in an int() traceback; a huge count or an empty file was read as a solution.
+    inst = bonutti.load(_write(tmp_path, "mini.txt", MINI))
+    assert bonutti.load_solution(inst, _write(tmp_path, "ok.txt", "D1 ( Day ) 08:00-16:00 480 (no break) 1\n"))
+    bad = _write(tmp_path, "sol.txt", text)
+    with pytest.raises(ImportFormatError) as error:
+        bonutti.load_solution(inst, bad)
+    (issue,) = error.value.issues
+    assert (issue.path, issue.reason) == (f"{bad}{where}", reason)

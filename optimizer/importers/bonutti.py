@@ -346,6 +346,8 @@ def load_solution(instance: str | Path | Instance, solution_path: str | Path) ->
             template_id=template_id, start=_hhmm(start), length_minutes=length, breaks=breaks,
             counts={instance.horizon.date_of_day(d): {skills[s]: n for s, n in enumerate(row) if n}
                     for d, row in enumerate(counts) if any(row)}))
+    if not lines:  # an empty or cut file would read as a solution that staffs nobody
+        raise ImportFormatError(path, None, "no shift lines")
     from optimizer.solve.design import result_from_lines
 
     return result_from_lines(instance, lines, status="feasible")
@@ -368,8 +370,10 @@ def _counts(path: Path, number: int, text: str, days: int, k: int) -> list[list[
     rows = []
     for d, cell in enumerate(cells):
         values = cell.split("/")
-        if len(values) != k or not all(v.isdigit() for v in values):
+        if len(values) != k or not all(v.isdecimal() for v in values):  # isdigit() takes '²', int() not
             raise ImportFormatError(path, number, f"day {d + 1}: '{cell}' is not {k} numbers n_1/.../n_{k}")
+        if any(int(v) > HEADCOUNT_MAX for v in values):
+            raise ImportFormatError(path, number, f"day {d + 1}: '{cell}' is more than {HEADCOUNT_MAX} people")
         rows.append([int(v) for v in values])
     return rows
 
