@@ -207,6 +207,7 @@ MINI = ("SECTION_HORIZON\n7\nSECTION_SHIFTS\nD,480,\nSECTION_STAFF\nA,D=7,2400,0
     (("A,0,D,1", "A,0,D,-1"), 8, "weight: Input should be greater than or equal to 0"),
     (("0,D,1,100,1", "0,D,1000000000,100,1"), 10, "required: Input should be less than or equal to 100000"),
     (("0,D,1,100,1", "0,D,1,-100,1"), 10, "under_weight: Input should be greater than or equal to 0"),
+    (("A,D=7,", "A,D=7\u00b2,"), 6, "MaxShifts entry 'D=7\u00b2' is not SHIFT=number of a known shift"),
 ])
 def test_a_number_out_of_the_engines_range_names_its_line(tmp_path, edit, line, reason):
     # A negative or huge number in a staff, request or cover row ended in a pydantic traceback (exit 1).

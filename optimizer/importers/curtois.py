@@ -150,7 +150,7 @@ def load(path: str | Path) -> Instance:
         max_shifts: dict[str, int] = {}
         for item in filter(None, row.fields[1].split("|")):
             shift_id, _, limit = item.partition("=")
-            if shift_id not in lengths or not limit.isdigit():
+            if shift_id not in lengths or not limit.isdecimal():  # isdigit() takes '²', int() does not
                 raise ImportFormatError(path, row.number, f"MaxShifts entry '{item}' is not SHIFT=number "
                                                           "of a known shift")
             max_shifts[shift_id] = int(limit)
