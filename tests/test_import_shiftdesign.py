@@ -89,3 +89,43 @@ def test_shiftdesign_malformed_files_name_file_line_and_reason(tmp_path: Path) -
                              .encode("iso-8859-1"))
     with pytest.raises(ImportFormatError, match=rf"solution.txt:{last + 1}: no template allows a shift at 03:00"):
         shiftdesign.load_solution(bad_solution)
+
+
+MINI = ("#MinuteInterval:\n60\n#DaysPerCycle:\n1\n#FlagCyclical:\nyes\n#Requirements:\n"
+        + " ".join(["0"] * 8 + ["1"] * 8 + ["0"] * 8) + "\n#Number of shift templates\n1\n#Shift templates\n"
+        "D Day 8:0 0 0 480 0 0 *\n#UnderCover:\n1\n#Overcover:\n1\n#Shifts:\n60\n"
+        "#Fitness of assumed optimal Solution:\n# 60\n#Optimal Solution:\n# 1:  8:0    480       1\n")
+
+
+@pytest.mark.parametrize(("edit", "line", "reason"), [
+    (("#DaysPerCycle:\n1", "#DaysPerCycle:\n0"), 4, "the horizon must be 1 to 62 days (got 0)"),
+    (("#DaysPerCycle:\n1", "#DaysPerCycle:\n99999999999"), 4, "the horizon must be 1 to 62 days (got 99999999999)"),
+    ((" 1 1 0 0", " 1 1000000 0 0"), 8, "a requirement must be at most 100000, found 1000000"),
+    (("480 0 0 *", "480 1020 0 *"), 12, "the longest length (1500 min) is over 24 hours"),
+    (("#UnderCover:\n1", "#UnderCover:\n99999999999"), 14,
+     "#UnderCover must be at most 166666 per minute (10000000 per 60-minute interval), found 99999999999"),
+    (("#Shifts:\n60", "#Shifts:\n99999999999"), 18, "#Shifts must be at most 10000000, found 99999999999"),
+])
+def test_shiftdesign_values_out_of_range_name_line_and_reason(tmp_path: Path, edit: tuple[str, str], line: int,
+                                                              reason: str) -> None:
+    # Each of these ended in a pydantic traceback (exit 1), or blamed the requirements for a bad day count.
+    assert edit[0] in MINI
+    bad = tmp_path / "mini.txt"
+    bad.write_text(MINI.replace(edit[0], edit[1], 1), encoding="iso-8859-1")
+    with pytest.raises(ImportFormatError) as error:
+        shiftdesign.load(bad)
+    (issue,) = error.value.issues
+    assert (issue.path, issue.reason) == (f"{bad}:{line}", reason)
+
+
+def test_shiftdesign_solution_count_over_the_bound_names_its_line(tmp_path: Path) -> None:
+    # It was read, and costed an objective of about 10^11 instead of being reported.
+    good = tmp_path / "mini.txt"
+    good.write_text(MINI, encoding="iso-8859-1")
+    assert shiftdesign.load_solution(good).objective == 60
+    bad = tmp_path / "bad.txt"
+    bad.write_text(MINI.replace("480       1\n", "480       1000000\n"), encoding="iso-8859-1")
+    with pytest.raises(ImportFormatError) as error:
+        shiftdesign.load_solution(bad)
+    (issue,) = error.value.issues
+    assert (issue.path, issue.reason) == (f"{bad}:22", "a count must be at most 100000, found 1000000")

@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from optimizer.domain.ids import HEADCOUNT_MAX
 from optimizer.domain.instance import (
     Design,
     DesignPool,
@@ -118,6 +119,15 @@ def _int(path: Path, line: _Line, text: str, what: str) -> int:
     return int(text)
 
 
+def _headcount(path: Path, line: _Line, text: str, what: str) -> int:
+    """A number of people, within the engine's bound (over it, a pydantic traceback or a result of
+    absurd cost)."""
+    value = _int(path, line, text, what)
+    if value > HEADCOUNT_MAX:
+        raise ImportFormatError(path, line.number, f"{what} must be at most {HEADCOUNT_MAX}, found {value}")
+    return value
+
+
 def _clock(path: Path, line: _Line, text: str) -> int:
     match = re.fullmatch(r"(\d{1,2}):(\d{1,2})", text)
     if match is None:
@@ -139,11 +149,14 @@ def load(path: str | Path) -> Instance:
         raise ImportFormatError(path, g_line.number, f"interval {g} is not supported (5, 10, 15, 30 or 60)")
     d_line = _one(path, sections, "days", "#DaysPerCycle")
     days = _int(path, d_line, d_line.text, "DaysPerCycle")
+    most_days = Horizon.model_fields["days"].metadata[-1].le
+    if not 1 <= days <= most_days:  # else the requirements line is blamed for the wrong count
+        raise ImportFormatError(path, d_line.number, f"the horizon must be 1 to {most_days} days (got {days})")
     c_line = _one(path, sections, "cyclic", "#FlagCyclical")
     if c_line.text.lower() not in ("yes", "no"):
         raise ImportFormatError(path, c_line.number, f"FlagCyclical must be yes or no, found '{c_line.text}'")
     r_line = _one(path, sections, "requirements", "#Requirements")
-    required = [_int(path, r_line, v, "a requirement") for v in r_line.text.split()]
+    required = [_headcount(path, r_line, v, "a requirement") for v in r_line.text.split()]
     if len(required) != days * 1440 // g:
         raise ImportFormatError(path, r_line.number, f"expected {days * 1440 // g} requirements "
                                                      f"({days} days of {1440 // g} slots), found {len(required)}")
@@ -155,9 +168,13 @@ def load(path: str | Path) -> Instance:
                                 f"expected {count} shift templates, found {len(rows)}")
     templates = [_template(path, row, g) for row in rows]
     weights = {}
-    for key, what in (("under", "#UnderCover"), ("over", "#Overcover"), ("shifts_weight", "#Shifts")):
+    most = Weights.model_fields["over_staffing"].metadata[-1].le
+    for key, what, per in (("under", "#UnderCover", g), ("over", "#Overcover", g), ("shifts_weight", "#Shifts", 1)):
         line = _one(path, sections, key, what)
         weights[key] = _int(path, line, line.text, what)
+        if weights[key] * per > most:  # else a pydantic traceback on the engine's weight
+            bound = f"{most // per} per minute ({most} per {g}-minute interval)" if per > 1 else str(most)
+            raise ImportFormatError(path, line.number, f"{what} must be at most {bound}, found {weights[key]}")
     instance = Instance(
         name="shiftdesign-" + re.sub(r"[^A-Za-z0-9_-]", "-", f"{path.parent.name}-{path.stem}"),
         description=f"Minimum shift design (TU Wien Rota data), imported from {path.parent.name}/{path.name}; "
@@ -200,6 +217,8 @@ def _template(path: Path, row: _Line, g: int) -> ShiftTemplate:
             raise ImportFormatError(path, row.number, f"{what} ({value} min) is not on the {g}-minute grid")
     if lo <= 0:
         raise ImportFormatError(path, row.number, "the shortest length must be positive")
+    if hi > 24 * 60:  # else one message per length, naming no line
+        raise ImportFormatError(path, row.number, f"the longest length ({hi} min) is over 24 hours")
     return ShiftTemplate(id=re.sub(r"[^A-Za-z0-9_.:-]", "-", f[0]), name=f[1], earliest_start=_hhmm(earliest),
                          latest_start=_hhmm(latest), start_step_minutes=g, lengths_minutes=list(range(lo, hi + 1, g)))
 
@@ -227,7 +246,7 @@ def load_solution(instance: str | Path | Instance, solution_path: str | Path | N
             raise ImportFormatError(path, row.number, "a solution line is '# k: H:M length n_1 ... n_days'")
         start = _clock(path, row, match.group(2))
         length = int(match.group(3))
-        counts = [_int(path, row, v, "a count") for v in match.group(4).split()]
+        counts = [_headcount(path, row, v, "a count") for v in match.group(4).split()]
         if len(counts) != days:
             raise ImportFormatError(path, row.number, f"expected {days} counts, found {len(counts)}")
         template = next((t for t in instance.templates
