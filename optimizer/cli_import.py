@@ -41,8 +41,9 @@ def import_file(
     if solution is not None and not hasattr(module, "load_solution"):
         err.print(f"error: the {fmt} importer reads no solutions")
         raise typer.Exit(EXIT_BAD_INPUT)
-    try:
+    try:  # the published best is read from the file too (shiftdesign's #Fitness), so it can be bad input
         instance = module.load(file)
+        best = module.published_best(file) if hasattr(module, "published_best") else None
     except InstanceError as exc:
         raise _bad_input(exc, str(file)) from None
     try:  # read before anything is written
@@ -50,7 +51,6 @@ def import_file(
     except InstanceError as exc:
         raise _bad_input(exc, str(solution)) from None
     write_json(instance, output)
-    best = module.published_best(file) if hasattr(module, "published_best") else None
     out.print(f"wrote {output}: {instance.name}, {len(instance.skills)} skill(s), {len(instance.templates)} "
               f"template(s), {len(instance.agents)} agent(s), {instance.horizon.days} days of "
               f"{instance.horizon.interval_minutes}-minute intervals"

@@ -129,3 +129,18 @@ def test_shiftdesign_solution_count_over_the_bound_names_its_line(tmp_path: Path
         shiftdesign.load_solution(bad)
     (issue,) = error.value.issues
     assert (issue.path, issue.reason) == (f"{bad}:22", "a count must be at most 100000, found 1000000")
+
+
+def test_cli_a_bad_fitness_is_bad_input_and_nothing_is_written(tmp_path: Path) -> None:
+    # published_best ran after the instance was written and outside the CLI's error handling: a traceback (exit 1).
+    from typer.testing import CliRunner
+
+    from optimizer.cli import app
+
+    bad = tmp_path / "mini.txt"
+    bad.write_text(MINI.replace("# 60\n", "# lots\n"), encoding="iso-8859-1")
+    out = tmp_path / "out.json"
+    run = CliRunner().invoke(app, ["import", "shiftdesign", str(bad), "-o", str(out)])
+    assert run.exit_code == 2, run.output
+    assert f"{bad}:20: the fitness must be an integer, found 'lots'" in run.output
+    assert not out.exists()
