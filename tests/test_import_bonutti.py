@@ -180,6 +180,8 @@ MINI = ("Granularity: 60\nDays: 1\nSkills: 1\nDuties Per Week (per Skill): (4,5)
     (("* 480 480 60 NoBreak", "* 480 1500 60 NoBreak"), 8, "lengths must be 1 to 1440 minutes, found MinLen 480 "
                                                            "and MaxLen 1500"),
     (("16:00 1\n", "16:00 1000000\n"), 11, "column 1 '1000000' is more than 100000 people"),
+    (("D Day", "D! Day"), 8, "the abbreviation 'D!' must be 1 to 55 letters, digits or _ . : -"),
+    (("D Day", "D" * 56 + " Day"), 8, f"the abbreviation '{'D' * 56}' must be 1 to 55 letters, digits or _ . : -"),
     (("16:00 1\n", "16:00 1\u00b2\n"), 11, "column 1 '1\u00b2' is not 1 numbers r1/r2/..."),
 ])
 def test_bonutti_values_out_of_range_name_line_and_reason(tmp_path: Path, edit: tuple[str, str], where: int,

@@ -129,6 +129,10 @@ def _parse_type(path: Path, number: int, line: str, g: int) -> BonuttiType:
     if len(f) < 9:
         raise ImportFormatError(path, number, f"a shift type line needs at least 9 fields, found {len(f)}")
     abbr, name = f[0], f[1]
+    longest = 64 - len(NEXT_DAY_SUFFIX)  # the abbreviation is a template id, maybe with the suffix
+    if not re.fullmatch(rf"[A-Za-z0-9_.:-]{{1,{longest}}}", abbr):  # else a pydantic traceback
+        raise ImportFormatError(path, number, f"the abbreviation '{abbr}' must be 1 to {longest} letters, digits "
+                                              "or _ . : -")
     earliest = _minutes(path, number, f[2], "EarliestStart")
     latest = _minutes(path, number, f[3], "LatestStart")
     if f[4] != "*":
