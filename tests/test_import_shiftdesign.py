@@ -105,6 +105,7 @@ MINI = ("#MinuteInterval:\n60\n#DaysPerCycle:\n1\n#FlagCyclical:\nyes\n#Requirem
     (("#UnderCover:\n1", "#UnderCover:\n99999999999"), 14,
      "#UnderCover must be at most 166666 per minute (10000000 per 60-minute interval), found 99999999999"),
     (("#Shifts:\n60", "#Shifts:\n99999999999"), 18, "#Shifts must be at most 10000000, found 99999999999"),
+    (("D Day", "D" * 65 + " Day"), 12, f"the abbreviation '{'D' * 65}' is over 64 characters"),
 ])
 def test_shiftdesign_values_out_of_range_name_line_and_reason(tmp_path: Path, edit: tuple[str, str], line: int,
                                                               reason: str) -> None:

@@ -206,6 +206,8 @@ def _template(path: Path, row: _Line, g: int) -> ShiftTemplate:
     l_plus, l_minus = _int(path, row, f[6], "+Minutes"), _int(path, row, f[7], "-Minutes")
     if f[8] != "*":
         raise ImportFormatError(path, row.number, f"available days '{f[8]}' are not supported (only '*')")
+    if len(f[0]) > 64:  # the template id; else a pydantic traceback
+        raise ImportFormatError(path, row.number, f"the abbreviation '{f[0]}' is over 64 characters")
     earliest, latest = start - minus, start + plus
     if earliest < 0 or latest >= 1440:
         raise ImportFormatError(path, row.number, f"start window {earliest}..{latest} min crosses midnight "
