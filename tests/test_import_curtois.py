@@ -220,6 +220,24 @@ def test_a_number_out_of_the_engines_range_names_its_line(tmp_path, edit, line, 
     assert (issue.path, issue.reason) == (f"{bad}:{line}", reason)
 
 
+@pytest.mark.parametrize(("edit", "line", "reason"), [
+    (("D,480,\n", "D,480,\nD,600,\n"), 5, "shift 'D' is listed twice (first on line 4)"),
+    (("D,480,\n", "D,480,\n,600,\n"), 5, "the shift id '' must be 1 to 64 letters, digits or _ . : -"),
+    (("A,D=7,", "A!,D=7,"), 6, "the employee id 'A!' must be 1 to 64 letters, digits or _ . : -"),
+    (("A,D=7,", "A" * 65 + ",D=7,"), 6, f"the employee id '{'A' * 65}' must be 1 to 64 letters, digits or _ . : -"),
+])
+def test_an_id_the_engine_cannot_take_names_its_line(tmp_path, edit, line, reason):
+    # A repeated shift was silently overwritten; an empty shift id was blamed on a staff line; a bad
+    # employee id was reported without a line or the id.
+    assert edit[0] in MINI
+    bad = tmp_path / "mini.txt"
+    bad.write_text(MINI.replace(edit[0], edit[1], 1))
+    with pytest.raises(ImportFormatError) as info:
+        curtois.load(bad)
+    (issue,) = info.value.issues
+    assert (issue.path, issue.reason) == (f"{bad}:{line}", reason)
+
+
 def test_missing_section_is_reported(tmp_path):
     bad = tmp_path / "x.txt"
     bad.write_text("SECTION_HORIZON\n7\n")

@@ -143,6 +143,7 @@ def load(path: str | Path) -> Instance:
     staff_line: dict[str, int] = {}
     for row in f.rows("SECTION_STAFF", 8):
         staff_id = row.fields[0]
+        _identifier(path, row, "employee")
         if staff_id in staff_line:
             raise ImportFormatError(path, row.number, f"employee '{staff_id}' is listed twice (first on line "
                                                       f"{staff_line[staff_id]})")
@@ -247,6 +248,13 @@ def _days(path: Path, f: _File) -> int:
 def _shifts(path: Path, f: _File) -> tuple[dict[str, int], list[tuple[str, str]]]:
     """Each shift's length in minutes, and the forbidden successions (shift, shift on the next day)."""
     shift_rows = f.rows("SECTION_SHIFTS", (2, 3))
+    first: dict[str, int] = {}
+    for row in shift_rows:  # a repeated shift would silently replace the first
+        _identifier(path, row, "shift")
+        if row.fields[0] in first:
+            raise ImportFormatError(path, row.number, f"shift '{row.fields[0]}' is listed twice (first on line "
+                                                      f"{first[row.fields[0]]})")
+        first[row.fields[0]] = row.number
     lengths = {row.fields[0]: f.int(row, 1, "the shift length") for row in shift_rows}
     for row in shift_rows:
         if not 0 < lengths[row.fields[0]] <= 24 * 60:
@@ -271,6 +279,14 @@ def _at(path: Path, line: int) -> Iterator[None]:
         yield
     except ValidationError as exc:
         raise ImportFormatError(path, line, "; ".join(map(str, issues_from_pydantic(exc)))) from None
+
+
+def _identifier(path: Path, row: _Line, what: str) -> None:
+    """The row's id becomes an engine id (a template or an agent): checked here, at its line, rather
+    than reported for the whole file or blamed on a row that refers to it."""
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", row.fields[0]):
+        raise ImportFormatError(path, row.number, f"the {what} id '{row.fields[0]}' must be 1 to 64 letters, "
+                                                  "digits or _ . : -")
 
 
 def _known_staff(path: Path, row: _Line, staff: dict[str, str]) -> None:
