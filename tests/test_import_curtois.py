@@ -225,10 +225,13 @@ def test_a_number_out_of_the_engines_range_names_its_line(tmp_path, edit, line, 
     (("D,480,\n", "D,480,\n,600,\n"), 5, "the shift id '' must be 1 to 64 letters, digits or _ . : -"),
     (("A,D=7,", "A!,D=7,"), 6, "the employee id 'A!' must be 1 to 64 letters, digits or _ . : -"),
     (("A,D=7,", "A" * 65 + ",D=7,"), 6, f"the employee id '{'A' * 65}' must be 1 to 64 letters, digits or _ . : -"),
+    (("0,D,1,100,1\n", "0,D,1,100,1\n0,D,3,100,1\n"), 11, "cover of day 0, shift 'D' is listed twice (first on line 10)"),
+    (("0,D,1,100,1\n", "0,D,1,100,1\nSECTION_COVER\n1,D,1,100,1\n"), 11,
+     "SECTION_COVER appears twice (first on line 9)"),
 ])
-def test_an_id_the_engine_cannot_take_names_its_line(tmp_path, edit, line, reason):
+def test_a_bad_id_or_a_repeated_row_names_its_line(tmp_path, edit, line, reason):
     # A repeated shift was silently overwritten; an empty shift id was blamed on a staff line; a bad
-    # employee id was reported without a line or the id.
+    # employee id was reported without a line or the id; a repeated cover row or section was read twice.
     assert edit[0] in MINI
     bad = tmp_path / "mini.txt"
     bad.write_text(MINI.replace(edit[0], edit[1], 1))

@@ -104,6 +104,7 @@ def _read(path: Path) -> _File:
         raise ImportFormatError(path, None, f"cannot read the file ({exc})") from None
     parsed = _File(path)
     current: str | None = None
+    header_line: dict[str, int] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -111,8 +112,11 @@ def _read(path: Path) -> _File:
         if line.startswith("SECTION_"):
             if line not in SECTIONS:
                 raise ImportFormatError(path, number, f"unknown section '{line}'")
+            if line in header_line:  # its rows would be read twice (a cover counted twice)
+                raise ImportFormatError(path, number, f"{line} appears twice (first on line {header_line[line]})")
+            header_line[line] = number
             current = line
-            parsed.sections.setdefault(current, [])
+            parsed.sections[current] = []
             continue
         if current is None:
             raise ImportFormatError(path, number, "data before the first SECTION_ header")
@@ -195,8 +199,14 @@ def load(path: str | Path) -> Instance:
                     date=date(row, 1), template=row.fields[2], on=on, weight=f.int(row, 3, "the weight")))
 
     cover = []
+    cover_line: dict[tuple[str, str], int] = {}
     for row in f.rows("SECTION_COVER", 5):
         _known_shift(path, row, 1, lengths)
+        key = (row.fields[0], row.fields[1])
+        if key in cover_line:  # two demands for one shift would both be priced
+            raise ImportFormatError(path, row.number, f"cover of day {key[0]}, shift '{key[1]}' is listed twice "
+                                                      f"(first on line {cover_line[key]})")
+        cover_line[key] = row.number
         with _at(path, row.number):
             cover.append(ShiftDemand(date=date(row, 0), template=row.fields[1],
                                      required=f.int(row, 2, "the requirement"),
