@@ -211,3 +211,13 @@ def test_bonutti_malformed_solution_names_line_and_reason(tmp_path: Path, text: 
         bonutti.load_solution(inst, bad)
     (issue,) = error.value.issues
     assert (issue.path, issue.reason) == (f"{bad}{where}", reason)
+
+
+def test_bonutti_reads_a_file_with_a_byte_order_mark(tmp_path: Path) -> None:
+    # As the curtois importer and the engine's own inputs do; it was "expected 'Granularity:'" on line 1.
+    path = tmp_path / "bom.txt"
+    path.write_text(MINI, encoding="utf-8-sig")
+    assert bonutti.load(path).horizon.interval_minutes == 60
+    solution = tmp_path / "sol.txt"
+    solution.write_text("D1 ( Day ) 08:00-16:00 480 (no break) 1\n", encoding="utf-8-sig")
+    assert bonutti.load_solution(bonutti.load(path), solution).objective == 60

@@ -87,7 +87,7 @@ class BonuttiType:
 
 def _lines(path: Path) -> list[str]:
     try:
-        return path.read_text(encoding="utf-8").splitlines()
+        return path.read_text(encoding="utf-8-sig").splitlines()  # a byte order mark is read, as elsewhere
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportFormatError(path, None, f"cannot read the file ({exc})") from None
 
