@@ -16,7 +16,8 @@ from optimizer.importers.errors import ImportFormatError
 from optimizer.solve.design import account, result_from_lines
 from optimizer.validate import validate
 
-pytestmark = requires_set("bonutti2017")
+needs_set = requires_set("bonutti2017")
+"""On the tests that read the public files; the others build their input inline and always run."""
 SET = benchmarks_dir() / "bonutti2017"
 
 # (under, over, shift lines x 60, average-length deviation x 100) of each published solution file:
@@ -34,6 +35,7 @@ PUBLISHED = {
 TERMS = ("under_staffing", "over_staffing", "shift_patterns", "avg_shift_length")
 
 
+@needs_set
 def test_bonutti_r1_maps_horizon_templates_breaks_and_weights() -> None:
     """Tests that R1 becomes a cyclic 7-day, 15-minute design instance with the file's windows."""
     inst = bonutti.load(SET / "instances" / "R1.txt")
@@ -65,6 +67,7 @@ def test_bonutti_r1_maps_horizon_templates_breaks_and_weights() -> None:
     assert bands == {"skill1": (450, 570), "skill2": (390, 600)}
 
 
+@needs_set
 def test_bonutti_r3_has_three_skills_and_their_bands() -> None:
     """Tests that R3 (three skills, (6,7) (4,5) (3,4) duties, 40/30/20 h) maps each skill to a pool."""
     inst = bonutti.load(SET / "instances" / "R3.txt")
@@ -76,6 +79,7 @@ def test_bonutti_r3_has_three_skills_and_their_bands() -> None:
                      (1200 // 4 // 15 * 15, 1200 // 3 // 15 * 15)]
 
 
+@needs_set
 def test_bonutti_registry_resolves_the_module() -> None:
     """Tests that the importer registry hands out the bonutti module lazily."""
     assert importer("bonutti") is bonutti
@@ -83,6 +87,7 @@ def test_bonutti_registry_resolves_the_module() -> None:
     assert bonutti.published_sa(SET / "instances" / "R4.txt") == 2820
 
 
+@needs_set
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
 def test_bonutti_solution_cost_equals_published_term_by_term(name: str) -> None:
     """Tests that the engine's accounting and the validator give the published cost of each file."""
@@ -101,6 +106,7 @@ def test_bonutti_solution_cost_equals_published_term_by_term(name: str) -> None:
         assert trailer is None
 
 
+@needs_set
 def test_bonutti_both_break_notations_give_the_same_offset() -> None:
     """Tests that '27:00--28:00' (-opt) and '03:00*' (-sol) both put a 23:00 shift's break 4 h in."""
     inst = bonutti.load(SET / "instances" / "R1.txt")
@@ -117,6 +123,7 @@ def test_bonutti_both_break_notations_give_the_same_offset() -> None:
     assert first.breaks == [DesignBreak(name="break", offset_minutes=150)]
 
 
+@needs_set
 def test_bonutti_average_length_term_prices_short_duties() -> None:
     """Tests the average-length term: one 4 h duty (3.5 h net) of skill1 against a 450-570 min band."""
     inst = bonutti.load(SET / "instances" / "R1.txt")
@@ -135,6 +142,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
+@needs_set
 def test_bonutti_malformed_files_name_file_line_and_reason(tmp_path: Path) -> None:
     """Tests that broken instance and solution files raise ImportFormatError with file:line."""
     lines = (SET / "instances" / "R1.txt").read_text(encoding="utf-8").splitlines()

@@ -18,7 +18,8 @@ from optimizer.importers.errors import ImportFormatError
 from optimizer.solve.solver import solve
 from optimizer.validate import validate
 
-pytestmark = requires_set("curtois")
+needs_set = requires_set("curtois")
+"""On the tests that read the public files; the others build their input inline and always run."""
 
 
 def instance_file(n: int) -> Path:
@@ -110,6 +111,7 @@ def roster_of(result, start: dt.date = curtois.START_DATE) -> Roster:
     return {(a.agent_id, (a.date - start).days): a.template_id for a in result.assignments}
 
 
+@needs_set
 def test_instance2_maps_every_section():
     path = instance_file(2)
     inst = curtois.load(path)
@@ -131,6 +133,7 @@ def test_instance2_maps_every_section():
     assert len(inst.contracts) == 5  # A-C and F-J share one line; D, E, K-L and M-N differ
 
 
+@needs_set
 def test_instance1_solves_to_the_published_optimum():
     path = instance_file(1)
     inst = curtois.load(path)
@@ -143,6 +146,7 @@ def test_instance1_solves_to_the_published_optimum():
     assert breaches == [] and cost == result.objective
 
 
+@needs_set
 @pytest.mark.parametrize("n", [2, 3])
 def test_engine_objective_equals_the_benchmarks_own_cost(n):
     """Whatever roster the engine returns, the benchmark's cost function read straight from the
@@ -156,6 +160,7 @@ def test_engine_objective_equals_the_benchmarks_own_cost(n):
     assert cost == result.objective
 
 
+@needs_set
 def test_native_evaluator_sees_hand_made_breaches():
     """The evaluator used above can fail: an empty roster breaks the minimum minutes of everyone."""
     path = instance_file(1)
@@ -163,12 +168,14 @@ def test_native_evaluator_sees_hand_made_breaches():
     assert len(breaches) == 8 and cost > 607
 
 
+@needs_set
 def test_published_values_are_read_from_the_table():
     assert curtois.published_best(instance_file(5)) == 1143
     assert curtois.published_lower_bound(instance_file(5)) == 1141
     assert curtois.published_lower_bound(instance_file(12)) is None
 
 
+@needs_set
 def test_malformed_file_names_line_and_reason(tmp_path):
     text = instance_file(1).read_text().replace("0,D,", "0,Z,", 1)
     bad = tmp_path / "Instance1.txt"
@@ -179,6 +186,7 @@ def test_malformed_file_names_line_and_reason(tmp_path):
     assert issue.path.startswith(f"{bad}:") and "unknown shift 'Z'" in issue.reason
 
 
+@needs_set
 @pytest.mark.parametrize(("edit", "line", "reason"), [
     (("# The horizon length in days:\n14", "# The horizon length in days:\n400"),
      5, "the horizon must be 1 to 62 days (got 400)"),
@@ -201,6 +209,7 @@ MINI = ("SECTION_HORIZON\n7\nSECTION_SHIFTS\nD,480,\nSECTION_STAFF\nA,D=7,2400,0
         "SECTION_SHIFT_ON_REQUESTS\nA,0,D,1\nSECTION_COVER\n0,D,1,100,1\n")
 
 
+@needs_set
 @pytest.mark.parametrize(("edit", "line", "reason"), [
     (("A,D=7,2400,", "A,D=7,-2400,"), 6, "max_paid_minutes: Input should be greater than or equal to 0"),
     (("2400,0,5,", "2400,0,-5,"), 6, "max_consecutive_working_days: Input should be greater than 0"),
@@ -220,6 +229,7 @@ def test_a_number_out_of_the_engines_range_names_its_line(tmp_path, edit, line, 
     assert (issue.path, issue.reason) == (f"{bad}:{line}", reason)
 
 
+@needs_set
 @pytest.mark.parametrize(("edit", "line", "reason"), [
     (("D,480,\n", "D,480,\nD,600,\n"), 5, "shift 'D' is listed twice (first on line 4)"),
     (("D,480,\n", "D,480,\n,600,\n"), 5, "the shift id '' must be 1 to 64 letters, digits or _ . : -"),
@@ -275,6 +285,7 @@ def test_min_consecutive_working_days(with_rule):
         assert result.objective == 0 and days == [2]
 
 
+@needs_set
 def test_cli_import_writes_an_instance_that_loads(tmp_path):
     from typer.testing import CliRunner
 
@@ -290,6 +301,7 @@ def test_cli_import_writes_an_instance_that_loads(tmp_path):
     assert bad.exit_code == 2 and "cannot read the file" in bad.output
 
 
+@needs_set
 def test_hybrid_strategy_keeps_the_one_model_optimum():
     """'hybrid' gives one model half the time and then the LNS; on Instance1 the model proves 607."""
     path = instance_file(1)
@@ -299,6 +311,7 @@ def test_hybrid_strategy_keeps_the_one_model_optimum():
     assert validate(inst, result).ok
 
 
+@needs_set
 def test_roster_strategy_is_auto_for_shift_demand_and_finds_the_optimum():
     """Tests that 'auto' solves a rostering instance above ROSTERING_MIN_OPTIONS by 'roster' (one model
     briefly, then neighbourhoods of it) and one at or below it by one model, and that on Instance1

@@ -19,11 +19,13 @@ from optimizer.importers.errors import ImportFormatError
 from optimizer.solve.design import account
 from optimizer.validate import validate
 
-pytestmark = requires_set("shiftdesign")
+needs_set = requires_set("shiftdesign")
+"""On the tests that read the public files; the others build their input inline and always run."""
 SET = benchmarks_dir() / "shiftdesign"
 FILES = sorted(SET.glob("DataSet[12]/RandomExample*.txt")) if SET.is_dir() else []
 
 
+@needs_set
 def test_shiftdesign_dataset1_example1_maps_windows_and_weights() -> None:
     """Tests that DataSet1/RandomExample1 (60 min, weights 1/1/60) maps windows and weights exactly."""
     path = SET / "DataSet1" / "RandomExample1.txt"
@@ -43,6 +45,7 @@ def test_shiftdesign_dataset1_example1_maps_windows_and_weights() -> None:
     assert shiftdesign.published_best(path) == 480
 
 
+@needs_set
 def test_shiftdesign_dataset2_thirty_minute_grid() -> None:
     """Tests that a 30-minute DataSet2 file gets 30-minute windows and weights per agent-interval."""
     path = SET / "DataSet2" / "RandomExample3.txt"
@@ -53,6 +56,7 @@ def test_shiftdesign_dataset2_thirty_minute_grid() -> None:
     assert importer("shiftdesign").published_best(path) == 360
 
 
+@needs_set
 def test_shiftdesign_embedded_solutions_cost_the_published_fitness() -> None:
     """Tests that every DataSet1/DataSet2 generating solution costs exactly its file's #Fitness
     (3-term objective), by the engine's accounting and by the independent validator."""
@@ -69,6 +73,7 @@ def test_shiftdesign_embedded_solutions_cost_the_published_fitness() -> None:
         assert report.terms["shift_patterns"] == fitness
 
 
+@needs_set
 def test_shiftdesign_malformed_files_name_file_line_and_reason(tmp_path: Path) -> None:
     """Tests that broken files raise ImportFormatError naming the file, the line and the reason."""
     raw = (SET / "DataSet1" / "RandomExample1.txt").read_bytes().decode("iso-8859-1").splitlines()
