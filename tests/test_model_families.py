@@ -531,6 +531,9 @@ def test_shift_demand(required: int, under_weight: int, expected: int) -> None:
     row = ShiftDemand(date=START, template="alt", required=required, under_weight=under_weight)
     res = optimum(tiny_instance(templates=[FOUR, ALT], shift_demand=[row]), expected)
     assert res.terms["shift_demand"] == under_weight * (required - len(res.assignments))
+    # The unmet row is a soft violation like any other, listed with its penalty.
+    listed = [v.penalty for v in res.violations if v.rule == "shift_demand"]
+    assert listed == ([res.terms["shift_demand"]] if res.terms["shift_demand"] else [])
 
 
 def test_labor_cost_picks_the_cheaper_agent() -> None:

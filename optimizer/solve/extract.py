@@ -126,8 +126,12 @@ def account(instance: Instance, plan: Plan, allocation: Allocation) -> Accountin
     terms["shift_patterns"] = instance.weights.shift_patterns * len(patterns)
     for row in instance.shift_demand:
         count = shift_counts[(grid.day_of_date(row.date), row.template)]
-        terms["shift_demand"] += row.under_weight * max(0, row.required - count)
-        terms["shift_demand"] += row.over_weight * max(0, count - row.required)
+        penalty = row.under_weight * max(0, row.required - count) + row.over_weight * max(0, count - row.required)
+        terms["shift_demand"] += penalty
+        if penalty:  # a soft rule not met: listed with the others
+            violations.append(Violation(rule="shift_demand", start=grid.datetime(grid.day_of_date(row.date) * 1440),
+                                        message=f"{count} {row.template} shifts start on {row.date}; "
+                                                f"{row.required} are wanted", penalty=penalty))
     return Accounting(terms=terms, scheduled=scheduled, violations=violations,
                       preferences_total=pref_total, preferences_honored=pref_honored)
 
