@@ -230,6 +230,24 @@ def test_lock_conflicting_with_time_off() -> None:
     assert res.status == "optimal" and [a.start for a in res.assignments] == [at(0, "08:00")]
 
 
+def test_lock_explanation_names_what_rules_the_locked_shift_out() -> None:
+    # Locked to a weekday-only template on Saturday, and to a template the contract does not
+    # allow: the explanation names the template's weekdays and the contract, not the agent's
+    # availability or time off (the agents have neither).
+    weekdays = template("wk", lengths_minutes=(240,), breaks=[], days=["mon", "tue", "wed", "thu", "fri"])
+    inst = tiny_instance(start_date=SATURDAY, templates=[FOUR, weekdays],
+                         contracts=[contract("ft"), contract("four_only", allowed_templates=["four"])],
+                         agents=[agent("a1", locks=[Lock(date=SATURDAY, template="wk", start="08:00")]),
+                                 agent("a2", contract="four_only",
+                                       locks=[Lock(date=SATURDAY, template="wk", start="08:00")])])
+    res = solve_and_validate(inst)
+    assert res.status == "infeasible"
+    first, second = res.explanation
+    assert first.startswith("a1 is locked to a wk shift at 08:00 on 2026-01-10") and "is a Saturday" in first
+    assert "contract four_only does not allow wk shifts" in second
+    assert "availability" not in joined(res) and "time off" not in joined(res)
+
+
 def test_locks_conflicting_with_the_contract() -> None:
     # Two locked shifts, at most one working day: the core names the lock and the day limit.
     locks = [Lock(date=day(d), template="four", start="08:00") for d in (0, 1)]

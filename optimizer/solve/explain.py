@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
-from optimizer.domain.instance import Agent, Instance, TimeWindow
+from optimizer.domain.ids import time_of_day_minutes
+from optimizer.domain.instance import Agent, Instance, Lock, TimeWindow
 from optimizer.model import options as shift_options
 from optimizer.model.builder import HARD_FAMILIES, ScheduleModel
 from optimizer.model.options import AgentOptions
@@ -53,8 +54,8 @@ def precheck(instance: Instance, options: list[AgentOptions]) -> list[str]:
             day = instance.horizon.day_of_date(lock.date)
             if not lock.off and not agent_options.by_day.get(day):
                 problems.append(
-                    f"{agent.id} is locked to a {lock.template} shift at {lock.start} on {lock.date}, but no such "
-                    f"shift fits their availability, time off and contract {contract.id}'s allowed shift types."
+                    f"{agent.id} is locked to a {lock.template} shift at {lock.start} on {lock.date}, but "
+                    f"{_lock_obstacles(instance, agent, lock)}."
                 )
         if not contract.is_soft("min_working_days") and len(days) < contract.min_working_days:
             problems.append(
@@ -74,6 +75,46 @@ def precheck(instance: Instance, options: list[AgentOptions]) -> list[str]:
                     f"{_hours(contract.min_paid_minutes)}."
                 )
     return problems
+
+
+WEEKDAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday",
+                 "sat": "Saturday", "sun": "Sunday"}
+
+
+def _lock_obstacles(instance: Instance, agent: Agent, lock: Lock) -> str:
+    """Why no shift satisfies a shift lock, in planner words: the contract's allowed shift types,
+    the template's weekdays, or the agent's availability or time off (alone or together)."""
+    assert lock.template is not None and lock.start is not None  # a shift lock (checked with the instance)
+    contract = instance.contract_of(agent)
+    template = instance.template(lock.template)
+    day = instance.horizon.day_of_date(lock.date)
+    weekday = instance.horizon.weekday_of_day(day)
+    reasons = []
+    if contract.allowed_templates is not None and template.id not in contract.allowed_templates:
+        reasons.append(f"contract {contract.id} does not allow {template.id} shifts")
+    if not template.allowed_on(weekday):
+        reasons.append(f"template {template.id} is worked on {', '.join(template.days or [])} only, and "
+                       f"{lock.date} is a {WEEKDAY_NAMES[weekday]}")
+    if reasons:
+        return " and ".join(reasons)
+    grid = TimeGrid(instance.horizon)
+    wanted = [o for o in shift_options.template_options(instance, template, day)
+              if o.start_of_day == time_of_day_minutes(lock.start)
+              and lock.length_minutes in (None, o.length)]
+    windows = [grid.window(w) for w in agent.availability] if agent.availability is not None else None
+    available = [o for o in wanted if windows is None or any(a <= o.start and o.end <= b for a, b in windows)]
+    clashes = [w for w in agent.time_off if any(o.start < grid.minute(w.end) and grid.minute(w.start) < o.end
+                                                for o in wanted)]
+    free = [o for o in wanted if not any(o.start < grid.minute(w.end) and grid.minute(w.start) < o.end
+                                         for w in agent.time_off)]
+    shown = ", ".join(_window_text(w) for w in clashes[:MAX_LISTED])
+    if not available and not free:
+        return f"it lies outside their availability and overlaps their time off ({shown})"
+    if not available:
+        return "it lies outside their availability"
+    if not free:
+        return f"it overlaps their time off ({shown})"
+    return f"every such shift lies outside their availability or overlaps their time off ({shown})"
 
 
 def explain_infeasible(instance: Instance, options: list[AgentOptions], budget: Budget) -> list[str]:
