@@ -223,6 +223,18 @@ def test_erlang_a_tends_to_erlang_c_with_infinite_patience():
     assert a.abandonment < 1e-6
 
 
+def test_erlang_a_occupancy_under_a_huge_overload_is_full():
+    """1 - P(Ab) rounded to 0 for a load of 1e20 Erlangs on one agent: occupancy 0, so a maximum
+    occupancy was met by 1 agent and a typo's volume gave a plausible requirement of 1."""
+    for load in (1e5, 1e16, 1e20, 1e100):
+        m = erlang_a_metrics(1, load, 180, 30, 20)
+        assert m.occupancy == pytest.approx(1.0, abs=1e-9), load
+    assert int(erlang_a_required(1e20, 180, 30, max_occupancy=0.8).agents) == -1
+    assert int(erlang_a_required(10.0, 180, 30, max_occupancy=0.8).agents) == 11
+    issues = _issues([_row(volume=1e200, aht_s=180.0, targets=dict(max_occupancy=0.8, patience_s=30))])
+    assert issues[0].startswith("rows[0].targets.max_occupancy: unreachable: needs more than 100000 agents")
+
+
 def test_erlang_a_agrees_with_a_direct_birth_death_chain():
     """Independent check in the regimes the gamma functions handle differently (overload,
     heavy overstaffing): the stationary distribution summed directly."""

@@ -119,14 +119,18 @@ def erlang_a_metrics(agents, load, aht_s, patience_s, threshold_s) -> QueueMetri
         log_s = _log_hyp(s, x)
         b = erlang_b(nw, aw)
         with np.errstate(divide="ignore"):
-            pw = expit(np.log(b) + log_s - np.log1p(-b))
-        ab_given_wait = np.clip(1.0 - (nw / aw) * (-np.expm1(-log_s)), 0.0, 1.0)
-        abw = pw * ab_given_wait
+            z = np.log(b) + log_s - np.log1p(-b)
+        pw = expit(z)
+        served_given_wait = np.clip((nw / aw) * (-np.expm1(-log_s)), 0.0, 1.0)
+        abw = pw * (1.0 - served_given_wait)
         within = _answered_within_given_wait(s, x, t[work] / pat[work])
         p_wait[work] = pw
         ab[work] = abw
         sl[work] = np.clip(1.0 - pw + pw * within, 0.0, 1.0)
-        occ[work] = np.minimum(aw * (1.0 - abw) / nw, 1.0)
+        # carried load A (1 - P(Ab)) with 1 - P(Ab) = P(no wait) + P(wait) P(served | wait), a sum of
+        # positive terms: 1 - P(Ab) itself rounds to 0 under a huge overload (a load of 1e20 Erlangs
+        # had occupancy 0 on one agent, so a maximum occupancy needed 1 agent)
+        occ[work] = np.minimum((aw / nw) * (expit(-z) + pw * served_given_wait), 1.0)
     return QueueMetrics(p_wait=p_wait, service_level=sl, asa_s=ab * pat, occupancy=occ, abandonment=ab)
 
 
