@@ -470,6 +470,37 @@ def test_unreachable_and_inconsistent_forecasts():
     assert "needs consecutive 15-minute intervals" in _issues(gap, interval_minutes=15)[0]
 
 
+def test_deferred_work_over_max_agents_or_beyond_floating_point_is_unreachable(tmp_path):
+    """Deferred work ignored max_agents (1e6 emails of 300 s: 333,334 agents an interval, over the
+    API's limit of 5,000), and a volume of 1e20 ended in an int64 OverflowError (a traceback from
+    `wfm requirements`); 1e308 overflowed to nan work and needed 0 agents, silently."""
+    import warnings
+
+    def emails(volume):
+        return [_row(channel="email", volume=volume, interval_start=START + dt.timedelta(minutes=15 * k),
+                     targets=dict(response_time_s=1800)) for k in range(6)]
+
+    assert [r.required_net for r in compute_requirements(emails(10.0)).rows] == [0, 0, 4, 3, 3, 4]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert _issues(emails(1e6), max_agents=5000)[0] == (
+            "rows[2].targets.response_time_s: unreachable: needs more than 5000 agents in the interval "
+            "(workload 333,333.3 Erlangs)")
+        for volume in (1e20, 1e308):
+            issues = _issues(emails(volume))
+            assert len(issues) == 4 and all("unreachable: needs more than 100000 agents" in i for i in issues)
+        assert _issues([_row(volume=1e308)]) == [  # voice: the offered load overflows, no numpy warning
+            "rows[0].targets.service_level: unreachable: needs more than 100000 agents in the interval "
+            "(offered load over 1e308 Erlangs)"]
+        assert list(deferred_required([1e6, 1e6, 0], 300, 900, 900, max_agents=1000).agents) == [0, -1, -1]
+    forecast = tmp_path / "email.csv"
+    forecast.write_text("interval_start,volume,aht_s,channel,response_time_s\n"
+                        + "".join(f"2025-03-03T08:{15 * k:02d},1e20,300,email,1800\n" for k in range(4)))
+    result = CliRunner().invoke(_app(), ["requirements", str(forecast)])
+    assert result.exit_code == 2, result.output
+    assert "line 4.response_time_s: unreachable: needs more than 100000 agents" in result.output
+
+
 def test_interval_length_is_the_usual_gap_and_a_start_off_its_grid_is_named():
     # One mistyped start (08:40 among 15-minute intervals) once made every interval 10 minutes long
     # (the smallest gap) and every requirement larger, silently.

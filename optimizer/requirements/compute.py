@@ -21,6 +21,7 @@ schedule engine, which places breaks itself and counts coverage net of them.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -206,6 +207,13 @@ def _queue_requirements(rows: Sequence[ForecastRow], idx: list[int], interval_s:
     return load, req, metrics
 
 
+def _erlangs(load: float) -> str:
+    """A load in an error message: not 300 digits for a typo, nor 'inf' for an overflow."""
+    if not math.isfinite(load):
+        return "over 1e308"
+    return f"{load:,.1f}" if load < 1e9 else f"{load:.3g}"
+
+
 _TARGET_FIELD = {"service_level": "targets.service_level", "asa": "targets.asa_s",
                  "occupancy": "targets.max_occupancy", "abandonment": "targets.max_abandonment"}
 
@@ -265,7 +273,7 @@ def compute_requirements(
             culprits = [k for k, v in req.by_target.items() if k in _TARGET_FIELD and v[j] == 0
                         and getattr(rows[idx[j]].targets, _TARGET_FIELD[k].split(".")[1]) is not None]
             field = _TARGET_FIELD[culprits[0]] if culprits else "targets"
-            shown = f"{load[j]:,.1f}" if load[j] < 1e9 else f"{load[j]:.3g}"  # not 300 digits for a typo
+            shown = _erlangs(load[j])
             issues.append(FieldIssue(path=locate(idx[j], field), reason=(
                 f"unreachable: needs more than {max_agents} agents in the interval (offered load {shown} Erlangs)")))
 
@@ -283,9 +291,16 @@ def compute_requirements(
             continue
         productivity = np.array([r.targets.max_occupancy or 1.0 for r in sub])
         res = deferred_required([r.volume for r in sub], [r.aht_s / p for r, p in zip(sub, productivity,
-                                strict=True)], first.response_time_s, interval_s)
+                                strict=True)], first.response_time_s, interval_s, max_agents=max_agents)
         ia = np.array(idx)
-        out["load"][ia] = offered_load([r.volume for r in sub], [r.aht_s for r in sub], interval_s)
+        with np.errstate(over="ignore"):
+            out["load"][ia] = offered_load([r.volume for r in sub], [r.aht_s for r in sub], interval_s)
+        for j in np.flatnonzero(res.agents < 0):
+            issues.append(FieldIssue(path=locate(idx[j], "targets.response_time_s"), reason=(
+                f"unreachable: needs more than {max_agents} agents in the interval "
+                f"(workload {_erlangs(out['load'][idx[j]])} Erlangs)")))
+        if issues:
+            continue
         out["net"][ia] = res.agents
         out["occ"][ia] = res.occupancy * productivity
         out["backlog"][ia] = res.backlog_end

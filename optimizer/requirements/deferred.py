@@ -33,6 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from optimizer.requirements.erlang import DEFAULT_MAX_AGENTS
+
 __all__ = ["DeferredResult", "deferred_required"]
 
 _EPS = 1e-9
@@ -41,7 +43,7 @@ _EPS = 1e-9
 @dataclass(frozen=True)
 class DeferredResult:
     agents: np.ndarray
-    """Productive agents per interval (integers)."""
+    """Productive agents per interval (integers); -1 where more than ``max_agents`` are needed."""
     handled: np.ndarray
     """Items finished per interval."""
     backlog_end: np.ndarray
@@ -50,6 +52,7 @@ class DeferredResult:
     """Share of the agents' productive time spent on items."""
 
 
+@np.errstate(over="ignore", invalid="ignore")  # an astronomic volume: inf work, reported as unreachable (-1)
 def deferred_required(
     volume,
     aht_s,
@@ -59,15 +62,18 @@ def deferred_required(
     productivity: float = 1.0,
     initial_backlog: float = 0.0,
     initial_aht_s: float | None = None,
+    max_agents: int = DEFAULT_MAX_AGENTS,
 ) -> DeferredResult:
     """Agents per interval so that every item is finished within ``response_time_s`` (FIFO fluid
-    model with carry-over, see the module docstring). ``volume`` and ``aht_s`` are per interval."""
+    model with carry-over, see the module docstring). ``volume`` and ``aht_s`` are per interval.
+    An interval that needs more than ``max_agents`` gets -1 (unreachable), and the following
+    intervals are worked out as if it had ``max_agents``."""
     volume = np.asarray(volume, dtype=float)
     aht = np.broadcast_to(np.asarray(aht_s, dtype=float), volume.shape)
     n_int = volume.size
     length = float(interval_s)
     delay = float(response_time_s)
-    work = volume * aht  # agent-seconds arriving per interval
+    work = np.minimum(volume * aht, 1e300)  # agent-seconds arriving per interval (an overflow stays finite)
     cum = np.concatenate([[0.0], np.cumsum(work)])  # work arrived by each interval boundary
     b0 = float(initial_backlog) * float(initial_aht_s if initial_aht_s is not None else (aht[0] if n_int else 0.0))
 
@@ -112,8 +118,12 @@ def deferred_required(
         if due(start) >= processed - _EPS * scale:
             rate = max(rate, due_slope(start))
         needed = rate / productivity
-        n = max(0, math.ceil(needed - _EPS * max(1.0, needed)))
-        agents[i] = n
+        if not needed <= max_agents:  # also inf / nan from an astronomic volume: no int64 overflow
+            agents[i] = -1
+            n = max_agents
+        else:
+            n = max(0, math.ceil(needed - _EPS * max(1.0, needed)))
+            agents[i] = n
         backlog = arrived(start) - processed
         done = min(n * productivity * length, backlog + work[i])
         processed += done

@@ -47,8 +47,10 @@ DEFAULT_MAX_AGENTS = 100_000
 
 
 def offered_load(volume, aht_s, interval_s) -> np.ndarray:
-    """Offered traffic in Erlangs: contacts per interval times handle time over interval length."""
-    return np.asarray(volume, dtype=float) * np.asarray(aht_s, dtype=float) / np.asarray(interval_s, dtype=float)
+    """Offered traffic in Erlangs: contacts per interval times handle time over interval length
+    (inf where that overflows: the requirement functions report it as unreachable)."""
+    with np.errstate(over="ignore"):
+        return np.asarray(volume, dtype=float) * np.asarray(aht_s, dtype=float) / np.asarray(interval_s, dtype=float)
 
 
 def _as_float(*arrays) -> list[np.ndarray]:
@@ -196,11 +198,14 @@ def erlang_c_required(
     a, aht, t = _as_float(load, aht_s, threshold_s)
     shape = a.shape
     sl_t, asa_t, occ_t = (_target(v, shape) for v in (service_level, asa_s, max_occupancy))
+    overflow = ~np.isfinite(a)  # volume x handle time beyond floating point: unreachable, not computed
+    a = np.where(overflow, 0.0, a)
     positive = a > 0
     n0 = np.where(positive, np.floor(a) + 1.0, 0.0)
     n_sl = np.zeros(shape)
     n_asa = np.zeros(shape)
     unreachable = np.zeros(shape, dtype=bool)
+    unreachable[...] = overflow
     pending_sl = positive & ~np.isnan(sl_t)
     pending_asa = positive & ~np.isnan(asa_t)
     idx = np.flatnonzero((pending_sl | pending_asa).ravel())

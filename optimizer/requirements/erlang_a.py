@@ -189,6 +189,8 @@ def erlang_a_required(
     wherever the load is positive."""
     a, aht, pat, t = _as_float(load, aht_s, patience_s, threshold_s)
     shape = a.shape
+    overflow = ~np.isfinite(a)  # volume x handle time beyond floating point: unreachable, not computed
+    a = np.where(overflow, 0.0, a)
     positive = a > 0
     flat_a, flat_aht, flat_pat, flat_t = a.ravel(), aht.ravel(), pat.ravel(), t.ravel()
 
@@ -205,6 +207,7 @@ def erlang_a_required(
     }
     by_target: dict[str, np.ndarray] = {}
     unreachable = np.zeros(shape, dtype=bool)
+    unreachable[...] = overflow
     zeros = np.zeros(shape)
     for name, (value, predicate) in targets.items():
         flat_value = value.ravel()
