@@ -31,6 +31,8 @@ from factories import (
 from ortools.sat.python import cp_model
 
 from optimizer.domain.instance import (
+    Agent,
+    AgentSkill,
     DayOffPreference,
     Instance,
     Lock,
@@ -239,6 +241,20 @@ def test_multi_skill_agent_switches_skill_within_a_shift() -> None:
             served[hour.hour] = activity.skill
             hour += dt.timedelta(hours=1)
     assert served == {8: "voice", 9: "voice", 10: "chat", 11: "chat"}
+
+
+def test_multi_skill_agents_serve_their_priority_one_skill_when_they_can() -> None:
+    # Two voice+chat agents, voice and chat each needing 1 at 08-12: each serves its primary
+    # skill (priority 1), whatever the order in which the skills are listed.
+    agents = [Agent(id="a1", contract="ft", skills=[AgentSkill(skill="chat", priority=2),
+                                                    AgentSkill(skill="voice", priority=1)]),
+              Agent(id="a2", contract="ft", skills=[AgentSkill(skill="chat", priority=1),
+                                                    AgentSkill(skill="voice", priority=2)])]
+    inst = tiny_instance(templates=[FOUR], skills=["voice", "chat"], agents=agents,
+                         demand={"voice": morning(), "chat": morning()})
+    res = optimum(inst, 0, brute=False)
+    served = {a.agent_id: {activity.skill for activity in a.activities} for a in res.assignments}
+    assert served == {"a1": {"voice"}, "a2": {"chat"}}
 
 
 def test_single_and_multi_skill_agents_share_the_work() -> None:

@@ -246,7 +246,8 @@ def assign_activities(instance: Instance, plan: Plan, allocation: Allocation) ->
             for day, shift in plan.get(agent_id, {}).items():
                 for t in shift.working_intervals(step):
                     at[t].append((agent_id, day))
-        primary = {a.id: a.skills[0].skill for a in instance.agents if a.id in set(agent_ids)}
+        primary = {a.id: min(a.skills, key=lambda s: s.priority).skill  # priority 1 (the first listed on a tie)
+                   for a in instance.agents if a.id in set(agent_ids)}
         current: dict[str, str] = {}
         chosen: dict[tuple[str, int], list[tuple[int, str]]] = defaultdict(list)
         for t in sorted(at):
