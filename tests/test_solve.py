@@ -230,6 +230,19 @@ def test_lock_conflicting_with_time_off() -> None:
     assert res.status == "optimal" and [a.start for a in res.assignments] == [at(0, "08:00")]
 
 
+@pytest.mark.parametrize("soft", [{}, {"max_working_days": 50}])
+def test_min_paid_minutes_with_a_soft_day_limit_is_met_by_working_more_days(soft: dict[str, int]) -> None:
+    # 8 paid hours from 4-hour shifts need both days. With at most one working day (hard) that is
+    # infeasible; made soft, the second day costs 50 and the minimum holds: 50.
+    inst = tiny_instance(days=2, templates=[FOUR], demand={"voice": morning(2, (0, 1))},
+                         contracts=[contract(min_paid_minutes=480, max_working_days=1, soft=soft)])
+    res = solve_and_validate(inst)
+    if soft:
+        assert res.status == "optimal" and res.objective == 50 and res.terms["contract_soft"] == 50
+    else:
+        assert res.status == "infeasible" and "at least 8h00" in joined(res)
+
+
 def test_lock_explanation_names_what_rules_the_locked_shift_out() -> None:
     # Locked to a weekday-only template on Saturday, and to a template the contract does not
     # allow: the explanation names the template's weekdays and the contract, not the agent's

@@ -65,7 +65,8 @@ def precheck(instance: Instance, options: list[AgentOptions]) -> list[str]:
             )
         if contract.min_paid_minutes and not contract.is_soft("min_paid_minutes"):
             best_per_day = sorted((max(o.paid_minutes for o in agent_options.by_day[d]) for d in days), reverse=True)
-            limit = contract.max_working_days if contract.max_working_days is not None else len(best_per_day)
+            hard_days = contract.max_working_days is not None and not contract.is_soft("max_working_days")
+            limit = contract.max_working_days if hard_days else len(best_per_day)  # soft: more days at a price
             reachable = sum(best_per_day[:limit])
             if reachable < contract.min_paid_minutes:
                 problems.append(
