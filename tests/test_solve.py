@@ -303,6 +303,14 @@ def anonymous_cases() -> dict[str, Instance]:
                                   demand={"voice": morning(3, (0, 1))}),
         "shift-demand": tiny_instance(templates=[FOUR, template("alt", lengths_minutes=(240,), breaks=[])],
                                       shift_demand=[ShiftDemand(date=START, template="alt", required=2)]),
+        # Seven 1-hour shifts at 2.5 an hour, each costing round(2.5) = 2: 14, below the exact pay
+        # of 17.5. The slack for that rounding is one per shift the agent may work: seven, since
+        # the one-day maximum is soft (it was taken as one shift, a "bound" of 16).
+        "soft-day-limit": tiny_instance(
+            days=7, templates=[template("one", earliest_start="08:00", latest_start="08:00", lengths_minutes=(60,),
+                                        breaks=[])],
+            agents=[agent(cost_per_hour=2.5)], demand={"voice": hourly({24 * d + 8: 1 for d in range(7)}, days=7)},
+            contracts=[contract(min_paid_minutes=420, max_working_days=1, soft={"max_working_days": 0})]),
     }
 
 

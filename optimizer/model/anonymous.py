@@ -171,10 +171,18 @@ def labor_floor(instance: Instance) -> int:
         contract = instance.contract_of(agent)
         if contract.is_soft("min_paid_minutes") or not contract.min_paid_minutes:
             continue
-        max_shifts = contract.max_working_days if contract.max_working_days is not None else instance.horizon.days
+        max_shifts = max_shifts_of(instance, contract)
         pay = instance.weights.labor_cost * agent.cost_per_hour * contract.min_paid_minutes / 60
         floor += max(0.0, pay - max_shifts)
     return int(floor)
+
+
+def max_shifts_of(instance: Instance, contract: Contract) -> int:
+    """The most shifts an agent of the contract works in the horizon: its hard maximum of working
+    days, else one a day (a soft maximum may be exceeded at a price)."""
+    if contract.max_working_days is None or contract.is_soft("max_working_days"):
+        return instance.horizon.days
+    return contract.max_working_days
 
 
 def rate_premium(instance: Instance) -> int:
@@ -187,7 +195,7 @@ def rate_premium(instance: Instance) -> int:
         contract = cohort.contract
         if contract.is_soft("min_paid_minutes") or not contract.min_paid_minutes:
             continue
-        max_shifts = contract.max_working_days if contract.max_working_days is not None else instance.horizon.days
+        max_shifts = max_shifts_of(instance, contract)
         for agent in instance.agents:
             if group_of(agent) == cohort.group and agent.contract == contract.id:
                 extra = instance.weights.labor_cost * (agent.cost_per_hour - cheapest) * contract.min_paid_minutes / 60
