@@ -314,6 +314,11 @@ def test_max_working_days_hard_and_soft() -> None:
     res = optimum(tiny_instance(days=2, templates=[FOUR], demand=demand,
                                 contracts=[contract(max_working_days=1, soft={"max_working_days": 30})]), 30)
     assert res.terms["contract_soft"] == 30
+    assert [(v.rule, v.penalty) for v in res.violations] == [("max_working_days", 30)]
+    # At weight 0 the extra day is free: nothing to list (as for a preference of weight 0).
+    res = optimum(tiny_instance(days=2, templates=[FOUR], demand=demand,
+                                contracts=[contract(max_working_days=1, soft={"max_working_days": 0})]), 0)
+    assert len(res.assignments) == 2 and res.violations == []
 
 
 FRIDAY = dt.date(2026, 1, 9)

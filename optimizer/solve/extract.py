@@ -202,7 +202,7 @@ def _soft_contract_violations(instance, agent_id, contract, shifts, paid, grid) 
     out: list[Violation] = []
 
     def soft(rule: str, amount: int, message: str) -> None:
-        if amount > 0 and rule in contract.soft:
+        if amount > 0 and contract.soft.get(rule, 0) > 0:  # listed when penalized, as preferences are
             out.append(Violation(rule=rule, agent_id=agent_id, message=message,
                                  penalty=contract.soft[rule] * amount))
 
