@@ -453,6 +453,26 @@ def test_bad_forecasts_name_the_field_and_the_reason():
     assert "rows[8].targets.max_abandonment: needs patience_s" in text
 
 
+def test_a_patience_of_more_than_a_thousand_handle_times_is_refused():
+    """Far beyond it Erlang A's figures were wrong (40 agents where Erlang C needs 46 at a patience
+    of 1e100 s); at it they are exact, and that many handle times of patience is Erlang C."""
+    issues = _issues([
+        _row(aht_s=300, targets=dict(service_level=0.8, patience_s=1e100)),
+        _row(aht_s=300, targets=dict(service_level=0.8, patience_s=300_001)),
+        _row(channel="chat", aht_s=600, targets=dict(service_level=0.8, patience_s=200_001, concurrency=3)),
+    ])
+    assert issues[0].startswith("rows[0].targets.patience_s: 1e+100 s is more than 1,000 times the handle time "
+                                "(300 s)") and "leave patience_s out to use Erlang C" in issues[0]
+    assert issues[1].startswith("rows[1].targets.patience_s: 300001 s is more than 1,000 times")
+    assert issues[2].startswith("rows[2].targets.patience_s: 200001 s is more than 1,000 times the handle time "
+                                "(200 s)")  # chat: the effective handle time, aht_s / concurrency
+    assert len(issues) == 3
+    at_limit = compute_requirements([_row(aht_s=300, volume=400.0, targets=dict(service_level=0.8,
+                                                                                 patience_s=300_000))])
+    erlang_c = compute_requirements([_row(aht_s=300, volume=400.0, targets=dict(service_level=0.8))])
+    assert at_limit.rows[0].required_net == erlang_c.rows[0].required_net
+
+
 def test_unreachable_and_inconsistent_forecasts():
     issues = _issues([_row(volume=5000.0, targets=dict(service_level=0.9, threshold_s=20))], max_agents=100)
     assert issues[0].startswith("rows[0].targets.service_level: unreachable: needs more than 100 agents")
