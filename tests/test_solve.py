@@ -100,6 +100,23 @@ def test_optimal() -> None:
     assert [(a.agent_id, a.start, a.end) for a in res.assignments] == [("a1", at(0, "08:00"), at(0, "12:00"))]
 
 
+def test_a_horizon_across_a_daylight_saving_change_says_how_it_is_counted() -> None:
+    # Berlin's clocks go forward on 2026-03-29 and back on 2026-10-25; UTC's never change.
+    spring = solve_and_validate(tiny_instance(days=2, start_date=dt.date(2026, 3, 28), timezone="Europe/Berlin",
+                                              templates=[FOUR], agents=[agent()], demand={"voice": morning()}))
+    assert spring.status == "optimal" and spring.notes == [
+        "2026-03-29: the clocks of Europe/Berlin go forward 60 minutes, and the engine counts every day as 24 "
+        "hours of wall-clock time: a shift across the change is paid and counted by the clock (60 minutes more "
+        "than it lasts), and the skipped 60 minutes do not exist"]
+    autumn = solve_and_validate(tiny_instance(days=7, start_date=dt.date(2026, 10, 19), timezone="Europe/Berlin",
+                                              templates=[FOUR], agents=[agent()], demand={"voice": morning()}))
+    assert len(autumn.notes) == 1 and autumn.notes[0].startswith("2026-10-25: the clocks of Europe/Berlin go back 60 minutes")
+    assert "60 minutes less than it lasts), and the repeated 60 minutes are counted once" in autumn.notes[0]
+    same = solve_and_validate(tiny_instance(days=2, start_date=dt.date(2026, 3, 28), templates=[FOUR],
+                                            agents=[agent()], demand={"voice": morning()}))
+    assert same.notes == []
+
+
 def test_feasible_when_the_time_limit_ends_the_search() -> None:
     # A week of 6 agents with a tenth of a second: a schedule, but no proof of optimality.
     res = solve_and_validate(generated(6), time_limit_s=0.1)

@@ -30,7 +30,7 @@ from optimizer.solve import diff, explain, extract, lns, roster_lns, warm
 from optimizer.solve.parallel import add_build_time
 from optimizer.solve.progress import ProgressCallback, ProgressEvent, SolutionReporter, relative_gap
 from optimizer.solve.roster_columns import separable
-from optimizer.timegrid import TimeGrid
+from optimizer.timegrid import TimeGrid, daylight_saving_notes
 
 logger = logging.getLogger(__name__)
 
@@ -195,8 +195,9 @@ def solve(
     if instance.design is not None:  # shift design: no named agents (optimizer.solve.design)
         from optimizer.solve.design import solve_design
 
-        return self_checked(instance, attach_service_level(instance, solve_design(
-            instance, settings, on_progress, stop=None if stop is None else stop.is_set)))
+        result = solve_design(instance, settings, on_progress, stop=None if stop is None else stop.is_set)
+        result.notes.extend(daylight_saving_notes(instance.horizon))
+        return self_checked(instance, attach_service_level(instance, result))
     budget = Budget(settings, time.perf_counter(), stop)
     done = threading.Event()
     watcher = budget.watch_stop(done)
@@ -208,6 +209,7 @@ def solve(
             watcher.join()
     if instance.design is None and not instance.agents:
         result.notes.append("the instance has no agents: every interval's demand is left uncovered")
+    result.notes.extend(daylight_saving_notes(instance.horizon))
     if budget.cancelled:
         result.stats.cancelled = True
         if result.assignments:  # a schedule, not a failure to explain
