@@ -103,6 +103,8 @@ def main(time_limit: float = 60.0, workers: int = 2, seed: int = 1, change_scale
     ratio = warm.changes.agent_days_changed / max(1, cold_diff.agent_days_changed)
     under_vs_cold = (warm.kpis.under_staffed_agent_hours - cold.kpis.under_staffed_agent_hours) / max(
         1e-9, cold.kpis.under_staffed_agent_hours)
+    under_vs_required = (warm.kpis.under_staffed_agent_hours - cold.kpis.under_staffed_agent_hours) / max(
+        1e-9, cold.kpis.required_agent_hours)
     lines = [
         f"Published roster: `multiskill-medium`, {time_limit:g} s, {workers} workers, seed {seed} "
         f"(objective {published.objective:,}, coverage {published.kpis.coverage_pct:.2f}%). New demand: "
@@ -151,6 +153,13 @@ def main(time_limit: float = 60.0, workers: int = 2, seed: int = 1, change_scale
         f"{'met' if under_vs_cold <= 0.02 else '**not met**'} ({100 * under_vs_cold:+.1f}% under-staffed "
         "agent-hours) |",
         "",
+        "Read instead as a share of the required agent-hours (as issue 2 defines the coverage gap, so that a "
+        "small figure does not blow the ratio up), the re-optimized roster's under-staffing is "
+        f"{100 * under_vs_required:.2f}% of the required agent-hours above the cold re-solve's ("
+        f"{warm.kpis.under_staffed_agent_hours:,.1f} against {cold.kpis.under_staffed_agent_hours:,.1f} of "
+        f"{cold.kpis.required_agent_hours:,.1f} required agent-hours); the target line keeps the stricter reading, "
+        "relative to the cold re-solve's under-staffing.",
+        "",
         f"Command: `python -m benchmarks.reoptimization --time-limit {time_limit:g} --workers {workers} --seed {seed} "
         f"--change-scales {change_scales}`; "
         f"ortools {ortools.__version__}, Python {platform.python_version()}, {platform.machine()}, "
@@ -168,7 +177,8 @@ def main(time_limit: float = 60.0, workers: int = 2, seed: int = 1, change_scale
         "scaled_change_costs": {str(scale): {"under_staffed_agent_hours": r.kpis.under_staffed_agent_hours,
                                              "agent_days_changed": r.changes.agent_days_changed}
                                 for scale, r in scaled},
-        "ratio_changed": ratio, "under_vs_cold": under_vs_cold}, indent=2))
+        "ratio_changed": ratio, "under_vs_cold": under_vs_cold, "under_vs_required": under_vs_required},
+        indent=2))
     print("\n".join(lines))
 
 
