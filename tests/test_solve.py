@@ -260,6 +260,17 @@ def test_min_paid_minutes_with_a_soft_day_limit_is_met_by_working_more_days(soft
         assert res.status == "infeasible" and "at least 8h00" in joined(res)
 
 
+def test_min_paid_minutes_out_of_reach_names_the_locks_that_keep_days_off() -> None:
+    # 8 paid hours from 4-hour shifts need both days; a1 is locked off on the first.
+    inst = tiny_instance(days=2, templates=[FOUR], demand={"voice": morning(2, (0, 1))},
+                         contracts=[contract(min_paid_minutes=480)],
+                         agents=[agent("a1", locks=[Lock(date=START, off=True)])])
+    res = solve_and_validate(inst)
+    assert res.status == "infeasible"
+    assert "a1 can be paid at most 4h00 in the horizon (availability, time off, locks, allowed shift types, at " \
+           "most 1 working day), but contract ft requires at least 8h00." in joined(res)
+
+
 def test_lock_explanation_names_what_rules_the_locked_shift_out() -> None:
     # Locked to a weekday-only template on Saturday, and to a template the contract does not
     # allow: the explanation names the template's weekdays and the contract, not the agent's

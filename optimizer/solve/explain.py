@@ -71,7 +71,8 @@ def precheck(instance: Instance, options: list[AgentOptions]) -> list[str]:
             if reachable < contract.min_paid_minutes:
                 problems.append(
                     f"{agent.id} can be paid at most {_hours(reachable)} in the horizon (availability, time off, "
-                    f"at most {limit} working day{'s' if limit != 1 else ''}{published}), but contract {contract.id} "
+                    f"locks, allowed shift types, at most {limit} working day{'s' if limit != 1 else ''}{published}), "
+                    f"but contract {contract.id} "
                     "requires at least "
                     f"{_hours(contract.min_paid_minutes)}."
                 )
