@@ -122,9 +122,7 @@ class Requirements:
 
 def effective_aht(row: ForecastRow) -> float:
     """Handle time the queue model sees: ``aht_s / (concurrency * efficiency)`` for chat."""
-    if row.channel == "chat":
-        return row.aht_s / (row.targets.concurrency * row.targets.concurrency_efficiency)
-    return row.aht_s
+    return row.effective_aht_s
 
 
 def infer_interval_minutes(rows: Sequence[ForecastRow], default: int = 15) -> int:

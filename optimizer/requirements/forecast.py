@@ -235,6 +235,13 @@ class ForecastRow(_Strict):
             raise ValueError(f"must be greater than 0 (got {v})")
         return v
 
+    @property
+    def effective_aht_s(self) -> float:
+        """Handle time the queue model sees: ``aht_s / (concurrency * efficiency)`` for chat."""
+        if self.channel == "chat":
+            return self.aht_s / (self.targets.concurrency * self.targets.concurrency_efficiency)
+        return self.aht_s
+
     def channel_issues(self) -> list[tuple[str, str]]:
         """Target combinations that do not fit the channel or cannot be reached: (field, reason)."""
         t = self.targets
@@ -257,7 +264,7 @@ class ForecastRow(_Strict):
                         "or max_abandonment"))
         if t.response_time_s is not None:
             out.append(("targets.response_time_s", f"applies to email and backoffice, not {self.channel}"))
-        handle_s = self.aht_s / (t.concurrency * t.concurrency_efficiency) if self.channel == "chat" else self.aht_s
+        handle_s = self.effective_aht_s
         if t.patience_s is not None and t.patience_s > PATIENCE_MAX_HANDLE_TIMES * handle_s:
             out.append(("targets.patience_s",
                         f"{t.patience_s:g} s is more than {PATIENCE_MAX_HANDLE_TIMES:,} times the handle time "
