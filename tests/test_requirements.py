@@ -473,6 +473,17 @@ def test_a_patience_of_more_than_a_thousand_handle_times_is_refused():
     assert at_limit.rows[0].required_net == erlang_c.rows[0].required_net
 
 
+def test_an_asa_target_not_below_the_patience_is_refused():
+    # Erlang A's mean wait is P(abandon) x patience: an ASA target at or above the patience was met
+    # by 1 agent at any load (1,000 calls of 5 minutes in 15 minutes: 333 Erlangs).
+    issues = _issues([_row(skill="a", volume=1000.0, targets=dict(asa_s=60, patience_s=30)),
+                      _row(skill="b", volume=1000.0, targets=dict(asa_s=30, patience_s=30))])
+    assert [i.split(":")[0] for i in issues] == ["rows[0].targets.asa_s", "rows[1].targets.asa_s"]
+    assert "60 s is not below patience_s (30 s)" in issues[0] and "met by 1 agent at any load" in issues[0]
+    below = compute_requirements([_row(volume=1000.0, targets=dict(asa_s=20, patience_s=30))])
+    assert below.rows[0].required_net > 100  # the target binds (112 agents, two thirds of the calls abandoning)
+
+
 def test_unreachable_and_inconsistent_forecasts():
     issues = _issues([_row(volume=5000.0, targets=dict(service_level=0.9, threshold_s=20))], max_agents=100)
     assert issues[0].startswith("rows[0].targets.service_level: unreachable: needs more than 100 agents")

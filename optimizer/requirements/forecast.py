@@ -270,6 +270,12 @@ class ForecastRow(_Strict):
                         f"{t.patience_s:g} s is more than {PATIENCE_MAX_HANDLE_TIMES:,} times the handle time "
                         f"({handle_s:g} s): contacts that patient almost never abandon, and Erlang A loses "
                         "accuracy there; leave patience_s out to use Erlang C (no abandonment)"))
+        if t.asa_s is not None and t.patience_s is not None and t.asa_s >= t.patience_s:
+            # Erlang A: the mean wait of all offered contacts is P(abandon) x patience, below the patience
+            out.append(("targets.asa_s",
+                        f"{t.asa_s:g} s is not below patience_s ({t.patience_s:g} s): with abandonment the mean "
+                        "wait of all offered contacts stays below the mean patience, so this target is met by "
+                        "1 agent at any load; set a lower asa_s or leave it out"))
         if t.max_abandonment is not None and t.patience_s is None:
             out.append(("targets.max_abandonment", "needs patience_s (abandonment is modelled by Erlang A)"))
         if self.channel != "chat" and (t.concurrency != 1 or t.concurrency_efficiency != 1):
