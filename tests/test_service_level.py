@@ -227,6 +227,10 @@ def test_wfm_simulate_runs_on_tiny_schedule(tmp_path: Path) -> None:
     negative = CliRunner().invoke(app, ["simulate", str(inst_path), str(sched_path), "--seed", "-1"],
                                   env={"COLUMNS": "200"})
     assert negative.exit_code == 2 and "--seed: must be 0 or more (got -1)" in negative.output
+    # A typo's 1e9 replications asked numpy for 9.8 TiB: a MemoryError traceback, exit 1.
+    typo = CliRunner().invoke(app, ["simulate", str(inst_path), str(sched_path), "--replications", "1000000000"],
+                              env={"COLUMNS": "200"})
+    assert typo.exit_code == 2 and "--replications: must be from 1 to 1,000 (got 1,000,000,000)" in typo.output
 
 
 def test_wfm_simulate_simulation_close_to_erlang_on_stationary_interval() -> None:

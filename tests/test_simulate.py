@@ -158,6 +158,9 @@ def test_simulation_input_errors():
     with pytest.raises(ForecastError) as info:
         simulate_staffing(email, {"default": [1]})
     assert "rows[0].channel: the simulation covers voice and chat" in str(info.value)
+    with pytest.raises(ForecastError) as info:
+        simulate_staffing(rows, {"default": [5]}, interval_minutes=30, replications=10**12)
+    assert "replications: must be from 1 to 1,000 (got 1,000,000,000,000)" in str(info.value)
 
 
 def test_confidence_intervals_stay_within_the_values_a_measure_can_take():

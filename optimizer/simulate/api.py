@@ -70,6 +70,12 @@ def _timeline(rows: Sequence[ForecastRow], interval_minutes: int) -> list[dt.dat
     return timeline
 
 
+MAX_REPLICATIONS = 1_000
+"""More replications are refused: the per-replication counts are kept (replications x skills x
+intervals, six arrays), so a typo like 1e9 asked numpy for 9.8 TiB and ended in a traceback; 1,000
+is far more than a confidence interval needs (20 by default) and a week of 15-minute intervals at
+five skills keeps about 160 MB."""
+
 MEASURE_RANGE = {"service_level": (0.0, 1.0), "abandonment": (0.0, 1.0), "asa_s": (0.0, math.inf),
                  "mean_wait_s": (0.0, math.inf)}
 """Values a measure can take: a Student-t interval from few replications can reach past them
@@ -134,8 +140,9 @@ def simulate_staffing(
     rows = parse_forecast_rows(forecast_rows)
     issues = [FieldIssue(path=f"rows[{i}].channel", reason=f"the simulation covers voice and chat, not {r.channel}")
               for i, r in enumerate(rows) if r.channel in DEFERRED_CHANNELS]
-    if replications < 1:
-        issues.append(FieldIssue(path="replications", reason=f"must be at least 1 (got {replications})"))
+    if not 1 <= replications <= MAX_REPLICATIONS:
+        issues.append(FieldIssue(path="replications",
+                                 reason=f"must be from 1 to {MAX_REPLICATIONS:,} (got {replications:,})"))
     if handle_time_cv <= 0:
         issues.append(FieldIssue(path="handle_time_cv", reason=f"must be greater than 0 (got {handle_time_cv})"))
     if interval_minutes is not None and interval_minutes <= 0:
