@@ -57,7 +57,7 @@ def simulation_table(sim) -> list[str]:  # type: ignore[no-untyped-def]
 def simulate(
     instance_path: Annotated[Path, typer.Argument(metavar="INSTANCE", help="Instance JSON (with a forecast).")],
     schedule_path: Annotated[Path, typer.Argument(metavar="SCHEDULE", help="Schedule JSON (wfm solve -o).")],
-    replications: Annotated[int, typer.Option("--replications", help="Independent replications.")] = 20,
+    replications: Annotated[int, typer.Option("--replications", help="Independent replications (1 to 1,000).")] = 20,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same numbers).")] = 0,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the per-interval CSV here.")] = None,
     routing: Annotated[str, typer.Option("--routing", help="activities: agents serve their planned skill; "
