@@ -69,7 +69,7 @@ def simulate(
     """Simulate a schedule against the forecast (SimPy), next to the Erlang prediction."""
     from optimizer.cli import _bad_input, _load, _load_result, check_outputs
     from optimizer.domain.instance import InstanceError
-    from optimizer.simulate.api import MAX_REPLICATIONS
+    from optimizer.simulate.api import replications_problem
     from optimizer.simulate.schedule import simulate_schedule
 
     check_outputs(("-o", output))
@@ -78,8 +78,8 @@ def simulate(
     problems = []
     if seed < 0:
         problems.append(f"--seed: must be 0 or more (got {seed})")
-    if not 1 <= replications <= MAX_REPLICATIONS:
-        problems.append(f"--replications: must be from 1 to {MAX_REPLICATIONS:,} (got {replications:,})")
+    if (reason := replications_problem(replications)) is not None:
+        problems.append(f"--replications: {reason}")
     if routing not in ("activities", "skills"):
         problems.append(f"--routing: must be activities or skills (got {routing})")
     if handle_time not in ("exponential", "lognormal"):

@@ -76,6 +76,13 @@ intervals, six arrays), so a typo like 1e9 asked numpy for 9.8 TiB and ended in 
 is far more than a confidence interval needs (20 by default) and a week of 15-minute intervals at
 five skills keeps about 160 MB."""
 
+
+def replications_problem(replications: int) -> str | None:
+    """Why `replications` cannot be simulated (the CLI names it `--replications`), or None."""
+    if 1 <= replications <= MAX_REPLICATIONS:
+        return None
+    return f"must be from 1 to {MAX_REPLICATIONS:,} (got {replications:,})"
+
 MEASURE_RANGE = {"service_level": (0.0, 1.0), "abandonment": (0.0, 1.0), "asa_s": (0.0, math.inf),
                  "mean_wait_s": (0.0, math.inf)}
 """Values a measure can take: a Student-t interval from few replications can reach past them
@@ -140,9 +147,8 @@ def simulate_staffing(
     rows = parse_forecast_rows(forecast_rows)
     issues = [FieldIssue(path=f"rows[{i}].channel", reason=f"the simulation covers voice and chat, not {r.channel}")
               for i, r in enumerate(rows) if r.channel in DEFERRED_CHANNELS]
-    if not 1 <= replications <= MAX_REPLICATIONS:
-        issues.append(FieldIssue(path="replications",
-                                 reason=f"must be from 1 to {MAX_REPLICATIONS:,} (got {replications:,})"))
+    if (reason := replications_problem(replications)) is not None:
+        issues.append(FieldIssue(path="replications", reason=reason))
     if handle_time_cv <= 0:
         issues.append(FieldIssue(path="handle_time_cv", reason=f"must be greater than 0 (got {handle_time_cv})"))
     if interval_minutes is not None and interval_minutes <= 0:
