@@ -7,14 +7,15 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from optimizer.domain.inputs import InputModel
 from optimizer.domain.instance import Instance
 from optimizer.domain.schedule import Kpis, SolveResult, Status, Violation
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Body(InputModel):
+    """A request body: unknown fields and booleans given for numbers are errors."""
 
 
 class SolverOverrides(_Body):

@@ -98,6 +98,14 @@ def test_bad_instance_names_the_field_path(tmp_path: Path, command: str) -> None
      "contracts[0].soft.min_rest_minutes: not an allowed key: input should be 'min_paid_minutes'"),
     (("solver", "parameters"), {"max_time_in_seconds": 3600},
      "solver.parameters: max_time_in_seconds: set by the engine; use `time_limit_s`"),
+    # JSON true/false where a number belongs: pydantic's lax mode read them as 1 and 0.
+    (("demand", 0, "required", 8), True, "demand[0].required[8]: a number is required, not true"),
+    (("agents", 0, "cost_per_hour"), False, "agents[0].cost_per_hour: a number is required, not false"),
+    (("contracts", 0, "max_paid_minutes"), True, "contracts[0].max_paid_minutes: a number is required, not true"),
+    (("contracts", 0, "soft"), {"min_paid_minutes": True},
+     "contracts[0].soft.min_paid_minutes: a number is required, not true"),
+    (("weights", "under_staffing"), [100, True], "weights.under_staffing[1]: a number is required, not true"),
+    (("solver", "time_limit_s"), True, "solver.time_limit_s: a number is required, not true"),
 ])
 def test_values_the_engine_cannot_take_name_the_field(tmp_path: Path, field: tuple, value: Any, reason: str) -> None:
     # Each of these once got past the checks: a demand of 10**12 held a solve for hours (its

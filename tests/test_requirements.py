@@ -453,6 +453,13 @@ def test_bad_forecasts_name_the_field_and_the_reason():
     assert "rows[8].targets.max_abandonment: needs patience_s" in text
 
 
+def test_a_boolean_for_a_number_names_the_field():
+    """Pydantic's lax mode read JSON true as 1 (a volume of one contact, a concurrency of one)."""
+    issues = _issues([_row(volume=True), _row(targets=dict(service_level=0.8, concurrency=True), channel="chat")])
+    assert issues == ["rows[0].volume: a number is required, not true",
+                      "rows[1].targets.concurrency: a number is required, not true"]
+
+
 def test_a_patience_of_more_than_a_thousand_handle_times_is_refused():
     """Far beyond it Erlang A's figures were wrong (40 agents where Erlang C needs 46 at a patience
     of 1e100 s); at it they are exact, and that many handle times of patience is Erlang C."""

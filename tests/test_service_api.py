@@ -279,6 +279,17 @@ def test_instance_values_that_broke_the_checks_are_422(idle: TestClient, path: s
         assert [(i["path"], i["source"]) for i in issues] == [(path, "instance")]
 
 
+def test_a_boolean_for_a_number_is_422_naming_the_field(idle: TestClient) -> None:
+    """Tests that JSON true where the instance wants a number is 422 (pydantic's lax mode read it as 1),
+    while a boolean field still takes true."""
+    data = tiny_instance()
+    data["demand"][0]["required"][3] = True
+    data["templates"][0]["breaks"][0]["paid"] = True
+    issues = assert_problem(idle.post("/v1/jobs", json={"instance": data}), 422, "invalid_input")["issues"]
+    assert issues == [{"path": "demand[0].required[3]", "reason": "a number is required, not true",
+                       "source": "instance"}]
+
+
 def test_text_with_an_unpaired_surrogate_is_422_naming_the_field(idle: TestClient) -> None:
     """A lone surrogate (a \\ud800 escape, or the bytes of one, which the JSON parser takes) passes
     pydantic, and the job then could not be stored (503); it is 422 naming the document and the
@@ -308,6 +319,8 @@ def test_invalid_settings_previous_schedule_and_body(idle: TestClient) -> None:
 
     assert issues({"instance": TINY_INSTANCE, "settings": {"time_limit_s": -1}}) == [
         {"path": "time_limit_s", "reason": "Input should be greater than 0", "source": "settings"}]
+    assert issues({"instance": TINY_INSTANCE, "settings": {"time_limit_s": True}}) == [
+        {"path": "time_limit_s", "reason": "a number is required, not true", "source": "settings"}]
     found = issues({"instance": TINY_INSTANCE, "settings": {"parameters": {"no_such_param": 1}}})
     assert found[0]["source"] == "settings" and "unknown CP-SAT parameter" in found[0]["reason"]
     found = issues({"instance": TINY_INSTANCE, "settings": {"parameters": {"num_workers": "many"}}})

@@ -29,9 +29,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from optimizer.domain.ids import Identifier, Weight
+from optimizer.domain.inputs import FrozenInputModel
 from optimizer.domain.schedule import Assignment
 
 DEFAULT_CHANGE_HOURS = {
@@ -47,9 +48,7 @@ interval, times the intervals in an hour), rounded, at least 1. So a shift moved
 hour costs as much as one agent missing for an hour, whatever the interval length and weights."""
 
 
-class ChangeWeights(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class ChangeWeights(FrozenInputModel):
     move_within_hour: Weight | None = Field(
         default=None, description="A shift whose start and end move by at most 60 min (default: 0.25 agent-hour).")
     move_more: Weight | None = Field(
@@ -68,17 +67,13 @@ class ChangeWeights(BaseModel):
             for name, hours in DEFAULT_CHANGE_HOURS.items()})
 
 
-class LockedDay(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class LockedDay(FrozenInputModel):
     agent_id: Identifier
     date: dt.date
 
 
-class Baseline(BaseModel):
+class Baseline(FrozenInputModel):
     """The published roster and the rules for changing it (see the module docstring)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     assignments: list[Assignment] = Field(
         default_factory=list, description="The published shifts: the `assignments` of an earlier result."

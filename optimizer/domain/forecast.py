@@ -26,7 +26,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from optimizer.domain.inputs import FrozenInputModel
 
 UnderStaffingMode = Literal["head_count", "service_level"]
 """How missing agents are priced: ``head_count`` by the under-staffing weights (the k-th missing
@@ -37,11 +39,7 @@ FORECAST_CHANNELS = ("voice", "chat", "email", "backoffice")
 QUEUE_CHANNELS = ("voice", "chat")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ForecastTargets(_Strict):
+class ForecastTargets(FrozenInputModel):
     """What the staffing must achieve in every interval; unset targets do not constrain. Voice and
     chat need at least one of service_level, asa_s, max_occupancy, max_abandonment; email and
     backoffice need response_time_s."""
@@ -63,7 +61,7 @@ class ForecastTargets(_Strict):
         default=None, description="Email and backoffice: every item finished within this time, seconds.")
 
 
-class ForecastShrinkage(_Strict):
+class ForecastShrinkage(FrozenInputModel):
     """Shares of paid time in which agents take no contacts; they add up. The requirement is grossed
     up by all but ``breaks`` (the engine places breaks itself)."""
 
@@ -73,7 +71,7 @@ class ForecastShrinkage(_Strict):
     other: float = 0.0
 
 
-class DemandForecast(_Strict):
+class DemandForecast(FrozenInputModel):
     """A skill's forecast: contacts and handle time per interval of the horizon, targets, shrinkage."""
 
     volume: list[float] = Field(description="Contacts arriving in each interval of the horizon (>= 0).")

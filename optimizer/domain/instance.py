@@ -23,7 +23,7 @@ import zoneinfo
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from optimizer.domain.baseline import Baseline
 from optimizer.domain.forecast import FORECAST_CHANNELS, QUEUE_CHANNELS, DemandForecast, UnderStaffingMode
@@ -37,6 +37,7 @@ from optimizer.domain.ids import (
     Weight,
     time_of_day_minutes,
 )
+from optimizer.domain.inputs import FrozenInputModel
 from optimizer.domain.schedule import Assignment
 
 IntervalMinutes = Literal[5, 10, 15, 30, 60]
@@ -58,11 +59,7 @@ SoftContractRule = Literal[
 the minute rules, per day for the day rules, per weekend for the weekend rule."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Horizon(_Strict):
+class Horizon(FrozenInputModel):
     """The planning period: `days` whole days from `start_date`, cut into equal intervals."""
 
     start_date: dt.date
@@ -108,7 +105,7 @@ class Horizon(_Strict):
         return WEEKDAYS[self.date_of_day(day).weekday()]
 
 
-class Skill(_Strict):
+class Skill(FrozenInputModel):
     """A queue or channel that agents serve. Optional per-skill overrides of the coverage weights."""
 
     id: Identifier
@@ -130,7 +127,7 @@ class Skill(_Strict):
     )
 
 
-class SkillDemand(_Strict):
+class SkillDemand(FrozenInputModel):
     """Demand of one skill: `required` agents, one number per interval of the horizon, or a
     `forecast` (volume, handle time, targets, shrinkage) from which the engine derives them
     (`optimizer.domain.forecast`). Exactly one of the two."""
@@ -140,7 +137,7 @@ class SkillDemand(_Strict):
     forecast: DemandForecast | None = None
 
 
-class ShiftDemand(_Strict):
+class ShiftDemand(FrozenInputModel):
     """Cover per shift type and day (as in hospital rostering): how many shifts of `template`
     should start on `date`. Soft: each missing shift costs `under_weight`, each extra one
     `over_weight`."""
@@ -152,7 +149,7 @@ class ShiftDemand(_Strict):
     over_weight: Weight = 1
 
 
-class BreakRule(_Strict):
+class BreakRule(FrozenInputModel):
     """One break or lunch of a shift. Its start lies `earliest_offset_minutes` to
     `latest_offset_minutes` after the shift start (inclusive, on the interval grid), and it ends
     at least `min_work_after_minutes` before the shift ends (for short shifts that cuts the
@@ -171,7 +168,7 @@ class BreakRule(_Strict):
     )
 
 
-class ShiftTemplate(_Strict):
+class ShiftTemplate(FrozenInputModel):
     """A family of shifts: start between `earliest_start` and `latest_start` (times of day, both
     inclusive) every `start_step_minutes`, one of `lengths_minutes` long, on `days` (all when
     omitted). Breaks are placed in the order listed, with at least
@@ -214,7 +211,7 @@ class ShiftTemplate(_Strict):
         return length_minutes - unpaid
 
 
-class Contract(_Strict):
+class Contract(FrozenInputModel):
     """Labor rules for the agents on this contract, over the whole horizon.
 
     Rules are hard unless listed in `soft` with a weight (see `SoftContractRule` for which can be).
@@ -258,19 +255,19 @@ class Contract(_Strict):
         return rule in self.soft
 
 
-class AgentSkill(_Strict):
+class AgentSkill(FrozenInputModel):
     skill: Identifier
     priority: PositiveInt = Field(default=1, description="1 is the primary skill.")
 
 
-class TimeWindow(_Strict):
+class TimeWindow(FrozenInputModel):
     """A half-open window [start, end) of local date-times."""
 
     start: dt.datetime
     end: dt.datetime
 
 
-class Lock(_Strict):
+class Lock(FrozenInputModel):
     """A fixed decision for one agent and date: a day off (`off`), or the agent works a shift of
     `template` starting at `start` (and `length_minutes` long, when given). Breaks stay free."""
 
@@ -281,7 +278,7 @@ class Lock(_Strict):
     length_minutes: PositiveInt | None = None
 
 
-class StartWindowPreference(_Strict):
+class StartWindowPreference(FrozenInputModel):
     """The agent prefers shifts starting between these times of day (inclusive)."""
 
     earliest: TimeOfDay
@@ -289,12 +286,12 @@ class StartWindowPreference(_Strict):
     weight: Weight = 1
 
 
-class DayOffPreference(_Strict):
+class DayOffPreference(FrozenInputModel):
     date: dt.date
     weight: Weight = 1
 
 
-class ShiftRequest(_Strict):
+class ShiftRequest(FrozenInputModel):
     """A request to work (`on`) or not work (`on=False`) on a date, optionally on one template."""
 
     date: dt.date
@@ -303,13 +300,13 @@ class ShiftRequest(_Strict):
     weight: Weight = 1
 
 
-class Preferences(_Strict):
+class Preferences(FrozenInputModel):
     start_window: StartWindowPreference | None = None
     days_off: list[DayOffPreference] = Field(default_factory=list)
     shift_requests: list[ShiftRequest] = Field(default_factory=list)
 
 
-class Agent(_Strict):
+class Agent(FrozenInputModel):
     """A named agent. `availability`, when given, is where shifts may lie (each shift entirely
     inside one window; an empty list means never available, omitted means always); `time_off`
     windows must not overlap any shift."""
@@ -329,7 +326,7 @@ class Agent(_Strict):
         return tuple(s.skill for s in self.skills)
 
 
-class Weights(_Strict):
+class Weights(FrozenInputModel):
     """Objective weights; the objective is a sum of integer terms (see `optimizer.domain.schedule`)."""
 
     under_staffing: list[Weight] = Field(
@@ -379,7 +376,7 @@ class Weights(_Strict):
         return value
 
 
-class NetShiftLengthBand(_Strict):
+class NetShiftLengthBand(FrozenInputModel):
     """A band for the average net shift length (length minus unpaid breaks), in minutes on the
     interval grid."""
 
@@ -387,7 +384,7 @@ class NetShiftLengthBand(_Strict):
     max_minutes: NonNegInt
 
 
-class DesignPool(_Strict):
+class DesignPool(FrozenInputModel):
     """Shift design: a group of interchangeable agents, counted, not named. Each shift of the pool
     serves one of its `skills` for its whole length."""
 
@@ -408,7 +405,7 @@ class DesignPool(_Strict):
     )
 
 
-class Design(_Strict):
+class Design(FrozenInputModel):
     """Shift design (capacity planning): which shift lines (template, start time of day, length,
     break offsets) to open and how many agents of each pool work each line on each date, to cover
     the demand. The objective is under_staffing + over_staffing (as in named mode, per agent and
@@ -428,7 +425,7 @@ ENGINE_PARAMETERS = {
 `parameters` would silently override `--workers` or the time limit): use the named setting."""
 
 
-class SolverSettings(_Strict):
+class SolverSettings(FrozenInputModel):
     time_limit_s: float = Field(default=60.0, gt=0, le=86_400, allow_inf_nan=False, description=(
         "Seconds. With one worker they are CP-SAT's deterministic seconds (the same search on every run), "
         "and the wall time can be several times longer."))
@@ -512,7 +509,7 @@ def set_cp_sat_parameter(params: Any, name: str, value: Any) -> None:
     setattr(params, name, value)
 
 
-class Instance(_Strict):
+class Instance(FrozenInputModel):
     name: Identifier
     description: str = ""
     horizon: Horizon

@@ -41,8 +41,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from optimizer.domain.inputs import FrozenInputModel
 from optimizer.domain.instance import FieldIssue, InstanceError
 
 __all__ = [
@@ -98,11 +99,7 @@ def _positive(value: float | None) -> float | None:
     return value
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Targets(_Strict):
+class Targets(FrozenInputModel):
     """What the staffing must achieve in the interval. Unset targets do not constrain."""
 
     service_level: float | None = Field(
@@ -174,7 +171,7 @@ class Targets(_Strict):
         return v
 
 
-class Shrinkage(_Strict):
+class Shrinkage(FrozenInputModel):
     """Shares of paid time in which agents do not take contacts; the components add up.
 
     ``breaks`` are reported separately because the schedule engine places breaks itself: its
@@ -208,7 +205,7 @@ class Shrinkage(_Strict):
         return self.training + self.absence + self.other
 
 
-class ForecastRow(_Strict):
+class ForecastRow(FrozenInputModel):
     """One skill and interval of a forecast."""
 
     interval_start: dt.datetime

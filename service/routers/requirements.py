@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
+from optimizer.domain.inputs import InputModel
 from optimizer.requirements import ForecastError, ForecastRow, compute_requirements
 from service.deps import OwnerDep, text_is_unicode
 from service.errors import ApiError, issues_from_instance_error
@@ -24,9 +25,7 @@ router = APIRouter(prefix="/v1", tags=["tools"], dependencies=[Depends(text_is_u
 MAX_AGENTS_CAP = 20_000
 
 
-class RequirementsRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RequirementsRequest(InputModel):
     rows: list[ForecastRow] = Field(min_length=1, description="One row per skill and interval.")
     interval_minutes: int | None = Field(
         default=None, ge=1, le=1440,
