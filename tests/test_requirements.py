@@ -453,6 +453,15 @@ def test_bad_forecasts_name_the_field_and_the_reason():
     assert "rows[8].targets.max_abandonment: needs patience_s" in text
 
 
+def test_a_concurrency_beyond_a_hundred_chats_is_refused():
+    """A concurrency of 10**30 chats at once gave 1 agent for any volume, silently."""
+    issues = _issues([_row(channel="chat", targets=dict(service_level=0.8, concurrency=10**30)),
+                      _row(channel="chat", targets=dict(service_level=0.8, concurrency=101))])
+    assert issues == ["rows[0].targets.concurrency: must be at most 100 chats at once (got 1000000000000000000000000000000)",
+                      "rows[1].targets.concurrency: must be at most 100 chats at once (got 101)"]
+    assert compute_requirements([_row(channel="chat", targets=dict(service_level=0.8, concurrency=100))]).rows
+
+
 def test_a_boolean_for_a_number_names_the_field():
     """Pydantic's lax mode read JSON true as 1 (a volume of one contact, a concurrency of one)."""
     issues = _issues([_row(volume=True), _row(targets=dict(service_level=0.8, concurrency=True), channel="chat")])

@@ -35,6 +35,9 @@ UnderStaffingMode = Literal["head_count", "service_level"]
 agent of any interval costs the k-th weight); ``service_level`` by the service level they cost,
 from the Erlang curve of each interval (see `optimizer.domain.schedule`)."""
 
+MAX_CONCURRENCY = 100
+"""Most chats an agent can handle at once: far above real chat desks (a few) and asynchronous
+messaging (a few dozen); beyond it a typo (10**30) made any volume need one agent."""
 FORECAST_CHANNELS = ("voice", "chat", "email", "backoffice")
 QUEUE_CHANNELS = ("voice", "chat")
 
@@ -54,7 +57,7 @@ class ForecastTargets(FrozenInputModel):
     max_abandonment: float | None = Field(
         default=None, description="Maximum fraction of offered contacts abandoning (needs patience_s).")
     concurrency: int | None = Field(
-        default=None, description="Chats an agent handles at once (chat; default: the skill's concurrency).")
+        default=None, ge=1, le=MAX_CONCURRENCY, description="Chats an agent handles at once (chat; default: the skill's concurrency).")
     concurrency_efficiency: float = Field(
         default=1.0, description="Share of the concurrency actually used (chat, 0 < x <= 1).")
     response_time_s: float | None = Field(

@@ -26,7 +26,13 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from optimizer.domain.baseline import Baseline
-from optimizer.domain.forecast import FORECAST_CHANNELS, QUEUE_CHANNELS, DemandForecast, UnderStaffingMode
+from optimizer.domain.forecast import (
+    FORECAST_CHANNELS,
+    MAX_CONCURRENCY,
+    QUEUE_CHANNELS,
+    DemandForecast,
+    UnderStaffingMode,
+)
 from optimizer.domain.ids import (
     Headcount,
     Identifier,
@@ -111,7 +117,7 @@ class Skill(FrozenInputModel):
     id: Identifier
     name: str = ""
     channel: Literal["voice", "chat", "email", "backoffice", "other"] = "voice"
-    concurrency: PositiveInt = Field(default=1, description="Contacts an agent handles at once (chat).")
+    concurrency: int = Field(default=1, ge=1, le=MAX_CONCURRENCY, description="Contacts an agent handles at once (chat).")
     under_staffing_weights: list[Weight] | None = Field(
         default=None,
         min_length=1,

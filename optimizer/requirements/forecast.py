@@ -43,6 +43,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from optimizer.domain.forecast import MAX_CONCURRENCY
 from optimizer.domain.inputs import FrozenInputModel
 from optimizer.domain.instance import FieldIssue, InstanceError
 
@@ -168,6 +169,8 @@ class Targets(FrozenInputModel):
     def _conc(cls, v: int) -> int:
         if v < 1:
             raise ValueError(f"must be at least 1 (got {v})")
+        if v > MAX_CONCURRENCY:
+            raise ValueError(f"must be at most {MAX_CONCURRENCY} chats at once (got {v})")
         return v
 
 
