@@ -271,12 +271,14 @@ def result(
     objective: int | None = None,
     coverage_rows: Sequence[CoverageRow] = (),
     status: str = "feasible",
+    best_bound: float | None = None,
 ) -> SolveResult:
-    """A solve result holding a hand-written schedule (no terms, objective or coverage unless given)."""
+    """A solve result holding a hand-written schedule (no terms, objective, bound or coverage unless given)."""
     return SolveResult(
         instance=instance.name,
         status=status,  # type: ignore[arg-type]
         objective=objective,
+        best_bound=best_bound,
         terms=dict(terms or {}),
         assignments=list(assignments),
         coverage=list(coverage_rows),

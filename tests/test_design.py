@@ -273,7 +273,8 @@ def test_design_validator_catches_broken_lines(change: dict[str, Any], expected:
 
 
 def test_design_validator_catches_a_wrong_count_and_a_changed_objective() -> None:
-    """Tests that a count changed after the accounting, or a changed objective, is a mismatch."""
+    """Tests that a count changed after the accounting, a changed objective, or a bound above the
+    objective is a mismatch."""
     inst, res = _base()
     line = res.design[0]
     wrong = res.model_copy(update={"design": [line.model_copy(update={"counts": {MONDAY: {"s": 3},
@@ -284,6 +285,9 @@ def test_design_validator_catches_a_wrong_count_and_a_changed_objective() -> Non
     assert any(m.startswith("coverage s") for m in report.mismatches)
     changed = res.model_copy(update={"objective": 4})
     assert validate(inst, changed).mismatches == ["objective: result reports 4, recomputed 5"]
+    above = res.model_copy(update={"best_bound": 6.0})
+    assert validate(inst, above).mismatches == [
+        "best_bound: schedule reports a lower bound of 6, above its recomputed objective 5"]
 
 
 def test_design_validator_and_engine_agree_on_daily_maximum() -> None:

@@ -221,6 +221,17 @@ def test_objective_wrong_reported_is_a_mismatch() -> None:
     assert report.mismatches == ["objective: schedule reports 1240, recomputed 1241"]
 
 
+def test_bound_above_the_objective_is_a_mismatch() -> None:
+    """Tests that a lower bound above the recomputed objective is a mismatch (no schedule costs less
+    than a true lower bound), and a bound at or below it is not."""
+    inst = priced_instance()
+    assert check(inst, priced_shifts(), objective=1241, best_bound=1241.0).ok
+    assert check(inst, priced_shifts(), objective=1241, best_bound=900.5).ok
+    report = check(inst, priced_shifts(), objective=1241, best_bound=1250.0)
+    assert report.mismatches == ["best_bound: schedule reports a lower bound of 1250, above its recomputed "
+                                 "objective 1241"]
+
+
 def test_objective_wrong_term_reported_names_the_term() -> None:
     """Tests that a wrong reported term is named in the mismatch, and missing names count as 0."""
     inst = priced_instance()

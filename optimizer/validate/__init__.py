@@ -80,6 +80,7 @@ def validate(instance: Instance, result: SolveResult) -> ValidationReport:
         mismatches += _compare_terms(result.terms, terms)
     if result.objective is not None and result.objective != objective:
         mismatches.append(f"objective: schedule reports {result.objective}, recomputed {objective}")
+    mismatches += bound_mismatches(result, objective)
     if result.coverage:
         mismatches += compare_coverage(instance, scheduled, result.coverage)
     return ValidationReport(
@@ -90,6 +91,16 @@ def validate(instance: Instance, result: SolveResult) -> ValidationReport:
         mismatches=mismatches,
         ok=not hard and not mismatches,
     )
+
+
+def bound_mismatches(result: SolveResult, objective: int) -> list[str]:
+    """A reported lower bound above the recomputed objective: no schedule costs less than a true
+    lower bound, so one of the two is wrong (the objective is recomputed, so the bound)."""
+    bound = result.best_bound
+    if bound is None or bound <= objective + 1e-6 * max(1.0, abs(objective)):
+        return []
+    shown = f"{bound:.3f}".rstrip("0").rstrip(".")
+    return [f"best_bound: schedule reports a lower bound of {shown}, above its recomputed objective {objective}"]
 
 
 def unusable_row(instance: Instance, result: SolveResult,

@@ -25,7 +25,7 @@ from collections import defaultdict
 
 from optimizer.domain.instance import Instance, ShiftTemplate
 from optimizer.domain.schedule import DESIGN_TERMS, DesignShift, SolveResult, Violation
-from optimizer.validate import ValidationReport
+from optimizer.validate import ValidationReport, bound_mismatches
 
 KNOWN_TEMPLATE = "known templates"
 START_WINDOW = "start window"
@@ -231,6 +231,7 @@ def validate_design(instance: Instance, result: SolveResult) -> ValidationReport
                                   f"({', '.join(DESIGN_TERMS)})")
     if result.objective is not None and result.objective != objective:
         mismatches.append(f"objective: result reports {result.objective}, recomputed {objective}")
+    mismatches += bound_mismatches(result, objective)
     if result.coverage:
         mismatches += _compare_coverage(instance, cover, result)
     return ValidationReport(hard=hard, terms=terms, objective=objective, mismatches=mismatches,
