@@ -33,7 +33,7 @@ from optimizer.domain.instance import (
     ShiftRequest,
     StartWindowPreference,
 )
-from optimizer.domain.schedule import OBJECTIVE_TERMS, Assignment
+from optimizer.domain.schedule import OBJECTIVE_TERMS, Assignment, Violation
 from optimizer.validate import ValidationReport, format_report, validate
 from optimizer.validate.coverage import scheduled_per_skill
 
@@ -43,8 +43,13 @@ ANY = template("any", earliest_start="00:00", latest_start="23:00", lengths_minu
 """Any whole hour, 8 or 10 hours, no breaks: for rules about shift placement."""
 
 
-def check(instance: Instance, shifts: list[Assignment], **fields: object) -> ValidationReport:
-    return validate(instance, result(instance, shifts, **fields))  # type: ignore[arg-type]
+def check(instance: Instance, shifts: list[Assignment], violations: list[Violation] | None = None,
+          **fields: object) -> ValidationReport:
+    """Validate a hand-made result; `violations`, when given, is set as the result's own list."""
+    made = result(instance, shifts, **fields)  # type: ignore[arg-type]
+    if violations is not None:
+        made.violations = violations
+    return validate(instance, made)
 
 
 def hard_rules(report: ValidationReport) -> set[str]:
@@ -230,6 +235,24 @@ def test_bound_above_the_objective_is_a_mismatch() -> None:
     report = check(inst, priced_shifts(), objective=1241, best_bound=1250.0)
     assert report.mismatches == ["best_bound: schedule reports a lower bound of 1250, above its recomputed "
                                  "objective 1241"]
+
+
+def test_violations_listed_must_add_up_to_the_soft_penalties_per_agent() -> None:
+    """Tests that the result's violations[] are checked when given: per agent (and for shift demand)
+    their penalties must add up to the recomputed soft violations, whatever the rule names."""
+    inst = priced_instance()
+    listed = [Violation(rule="preferences", agent_id="a1", message="", penalty=6),
+              Violation(rule="preferences", agent_id="a2", message="", penalty=10),
+              Violation(rule="shift_demand", message="", penalty=40),
+              Violation(rule="min_working_days", agent_id="a3", message="", penalty=25)]
+    assert check(inst, priced_shifts(), violations=listed).ok
+    assert check(inst, priced_shifts()).ok  # not given: nothing to compare
+    listed[1] = listed[1].model_copy(update={"penalty": 9})
+    report = check(inst, priced_shifts(), violations=listed[:3])
+    assert report.mismatches == ["violations of agent a2: schedule lists penalties of 9, recomputed 10",
+                                 "violations of agent a3: schedule lists penalties of 0, recomputed 25"]
+    assert check(inst, priced_shifts(), violations=[]).mismatches[0] == (
+        "violations of shift demand (no agent): schedule lists penalties of 0, recomputed 40")
 
 
 def test_objective_wrong_term_reported_names_the_term() -> None:

@@ -11,8 +11,10 @@ written in the domain docstrings, and `validate` reports where they disagree.
 * `baseline.py`: re-optimization: the `changes` term and the frozen and locked agent-days.
 
 `validate` compares the recomputed terms with `result.terms` (when given; a missing name counts 0),
-the recomputed objective with `result.objective` (when given) and the recomputed coverage with
-`result.coverage` (when given). A result with status "infeasible" or "unknown", no assignments and
+the recomputed objective with `result.objective` (when given), the recomputed coverage with
+`result.coverage` (when given) and the penalties of `result.violations` (when the field is given,
+even empty) with the recomputed soft violations: per agent (and for shift demand, which has no
+agent) they must add up to the same total, whatever the rule names say. A result with status "infeasible" or "unknown", no assignments and
 no objective has nothing to check: it is reported ok with empty checks and no terms.
 """
 
@@ -75,7 +77,10 @@ def validate(instance: Instance, result: SolveResult) -> ValidationReport:
     scheduled = scheduled_per_skill(instance, assignments)
     terms = recompute_terms(instance, assignments, scheduled)
     objective = sum(terms.values())
+    soft = soft_violations(instance, assignments)
     mismatches: list[str] = []
+    if "violations" in result.model_fields_set:
+        mismatches += violation_mismatches(result.violations, soft)
     if result.terms:
         mismatches += _compare_terms(result.terms, terms)
     if result.objective is not None and result.objective != objective:
@@ -85,7 +90,7 @@ def validate(instance: Instance, result: SolveResult) -> ValidationReport:
         mismatches += compare_coverage(instance, scheduled, result.coverage)
     return ValidationReport(
         hard=hard,
-        soft=soft_violations(instance, assignments),
+        soft=soft,
         terms=terms,
         objective=objective,
         mismatches=mismatches,
@@ -101,6 +106,23 @@ def bound_mismatches(result: SolveResult, objective: int) -> list[str]:
         return []
     shown = f"{bound:.3f}".rstrip("0").rstrip(".")
     return [f"best_bound: schedule reports a lower bound of {shown}, above its recomputed objective {objective}"]
+
+
+def violation_mismatches(reported: list[Violation], soft: list[Violation]) -> list[str]:
+    """Per agent (None: shift demand), the reported penalties against the recomputed ones."""
+    listed: dict[str | None, int] = defaultdict(int)
+    recomputed: dict[str | None, int] = defaultdict(int)
+    for v in reported:
+        listed[v.agent_id] += v.penalty
+    for v in soft:
+        recomputed[v.agent_id] += v.penalty
+    out = []
+    for who in sorted(listed.keys() | recomputed.keys(), key=lambda x: (x is not None, x or "")):
+        if listed[who] != recomputed[who]:
+            whose = "shift demand (no agent)" if who is None else f"agent {who}"
+            out.append(f"violations of {whose}: schedule lists penalties of {listed[who]}, recomputed "
+                       f"{recomputed[who]}")
+    return out
 
 
 def unusable_row(instance: Instance, result: SolveResult,
