@@ -531,3 +531,19 @@ def test_a_break_the_new_template_drops_or_adds_is_a_break_change(rule_change):
     kinds = check_diff(result, published.assignments)  # the validator agreed on the changes term
     assert "unchanged" not in kinds.values() and "break_moved" in kinds.values()
     assert all(c.breaks_moved == 1 for c in result.changes.days if c.change == "break_moved")
+
+
+def test_default_change_weights_above_the_weight_cap_are_used_not_refused():
+    """The defaults are derived numbers (agent-hours at the first under-staffing weight), not input:
+    with `under_staffing: [10_000_000]` an agent-hour on 60-minute intervals is 10,000,000, so
+    adding a shift defaults to 15,000,000, above the 10,000,000 cap on a weight the user gives. The
+    solve crashed with pydantic's ValidationError (a traceback, a failed job over HTTP)."""
+    inst = three_day(BASE_DEMAND).model_copy(update={"weights": Weights(under_staffing=[10_000_000], over_staffing=10,
+                                                                        labor_cost=0.0)})
+    published = solve_and_validate(inst)
+    resolved = Baseline().change_weights(under_staffing_weight=10_000_000, interval_minutes=60)
+    assert (resolved.add_shift, resolved.move_more) == (15_000_000, 10_000_000)
+    spiked = inst.model_copy(update={"demand": three_day([BASE_DEMAND[0], BASE_DEMAND[1],
+                                                          {8: 2, 9: 2, 10: 2, 11: 2}]).demand})
+    result = solve_and_validate(with_baseline(spiked, published))  # the validator recomputes the term
+    assert result.terms["changes"] == 15_000_000 and check_diff(result, published.assignments)

@@ -61,8 +61,10 @@ class ChangeWeights(FrozenInputModel):
         default=None, description="Per break moved in an otherwise unchanged shift (default: 0.05 agent-hour).")
 
     def resolved(self, agent_hour: int) -> ChangeWeights:
-        """Every weight given: the defaults priced at `agent_hour` (see DEFAULT_CHANGE_HOURS)."""
-        return ChangeWeights(**{
+        """Every weight given: the defaults priced at `agent_hour` (see DEFAULT_CHANGE_HOURS). Derived
+        numbers, not input: not held to the cap on a weight the user gives (1.5 agent-hours at a high
+        under-staffing weight exceed it; validating them crashed the solve)."""
+        return ChangeWeights.model_construct(**{
             name: value if (value := getattr(self, name)) is not None else max(1, round(hours * agent_hour))
             for name, hours in DEFAULT_CHANGE_HOURS.items()})
 
