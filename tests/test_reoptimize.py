@@ -547,3 +547,31 @@ def test_default_change_weights_above_the_weight_cap_are_used_not_refused():
                                                           {8: 2, 9: 2, 10: 2, 11: 2}]).demand})
     result = solve_and_validate(with_baseline(spiked, published))  # the validator recomputes the term
     assert result.terms["changes"] == 15_000_000 and check_diff(result, published.assignments)
+
+
+@pytest.mark.parametrize("published_day", ["off", "another_shift"])
+def test_a_shift_lock_on_a_day_kept_as_published_names_the_freeze(published_day):
+    """A new shift lock (`agents[].locks`) on a day the freeze keeps as published (off, or another
+    shift) cannot hold: the explanation named the agent's availability and time off, which the
+    agent does not have ('every such shift lies outside their availability or overlaps their time
+    off ()'), instead of the frozen day."""
+    rows = [shift("a1", 0, "09:00" if published_day == "another_shift" else "08:00", 240, TEMPLATE)]
+    if published_day == "off":
+        rows = [shift("a1", 1, "08:00", 240, TEMPLATE)]
+    lock = Lock(date=START, template="t", start="08:00")
+    changed = tiny_instance(days=3, agents=[agent("a1", contract="c", locks=[lock])], contracts=[contract("c")],
+                            templates=[TEMPLATE], weights=WEIGHTS, demand={"voice": day_demand(BASE_DEMAND)})
+    assert solve_and_validate(with_baseline(changed, rows)).status != "infeasible"
+    frozen = solve_and_validate(with_baseline(changed, rows, freeze_until=at(1, "00:00")))
+    assert frozen.status == "infeasible"
+    kept = "off" if published_day == "off" else "t 09:00-13:00"
+    line = next(line for line in frozen.explanation if "is locked to a t shift at 08:00" in line)
+    assert f"the day is frozen or locked as published ({kept})" in line and "availability" not in line, \
+        frozen.explanation
+    if published_day == "another_shift":  # the published shift is the lock's: the time off is the obstacle
+        rows = [shift("a1", 0, "08:00", 240, TEMPLATE)]
+        off = TimeWindow(start=at(0, "07:00"), end=at(0, "09:00"))
+        changed = changed.model_copy(update={"agents": [changed.agents[0].model_copy(update={"time_off": [off]})]})
+        frozen = solve_and_validate(with_baseline(changed, rows, freeze_until=at(1, "00:00")))
+        line = next(line for line in frozen.explanation if "is locked to a t shift at 08:00" in line)
+        assert "it overlaps their time off" in line and "frozen" not in line, frozen.explanation

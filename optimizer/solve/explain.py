@@ -85,8 +85,18 @@ WEEKDAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "
 
 def _lock_obstacles(instance: Instance, agent: Agent, lock: Lock) -> str:
     """Why no shift satisfies a shift lock, in planner words: the contract's allowed shift types,
-    the template's weekdays, or the agent's availability or time off (alone or together)."""
+    the template's weekdays, or the agent's availability or time off (alone or together); under
+    re-optimization, the day kept as published (frozen or locked) when it is."""
     assert lock.template is not None and lock.start is not None  # a shift lock (checked with the instance)
+    baseline = instance.baseline
+    if baseline is not None and baseline.is_pinned(agent.id, lock.date):
+        published = baseline.shift_of(agent.id, lock.date)
+        length = None if published is None else int((published.end - published.start).total_seconds()) // 60
+        if published is None or (published.template_id, f"{published.start:%H:%M}") != (lock.template, lock.start) \
+                or lock.length_minutes not in (None, length):  # else the published shift is the lock's: see below
+            kept = "off" if published is None else \
+                f"{published.template_id} {published.start:%H:%M}-{published.end:%H:%M}"
+            return f"the day is frozen or locked as published ({kept})"
     contract = instance.contract_of(agent)
     template = instance.template(lock.template)
     day = instance.horizon.day_of_date(lock.date)
