@@ -33,7 +33,7 @@ from optimizer.domain.instance import (
     ShiftRequest,
     StartWindowPreference,
 )
-from optimizer.domain.schedule import OBJECTIVE_TERMS, Assignment, Violation
+from optimizer.domain.schedule import OBJECTIVE_TERMS, Assignment, Kpis, Violation
 from optimizer.validate import ValidationReport, format_report, validate
 from optimizer.validate.coverage import scheduled_per_skill
 
@@ -44,11 +44,13 @@ ANY = template("any", earliest_start="00:00", latest_start="23:00", lengths_minu
 
 
 def check(instance: Instance, shifts: list[Assignment], violations: list[Violation] | None = None,
-          **fields: object) -> ValidationReport:
-    """Validate a hand-made result; `violations`, when given, is set as the result's own list."""
+          kpis: Kpis | None = None, **fields: object) -> ValidationReport:
+    """Validate a hand-made result; `violations` and `kpis`, when given, are set as the result's own."""
     made = result(instance, shifts, **fields)  # type: ignore[arg-type]
     if violations is not None:
         made.violations = violations
+    if kpis is not None:
+        made.kpis = kpis
     return validate(instance, made)
 
 
@@ -253,6 +255,21 @@ def test_violations_listed_must_add_up_to_the_soft_penalties_per_agent() -> None
                                  "violations of agent a3: schedule lists penalties of 0, recomputed 25"]
     assert check(inst, priced_shifts(), violations=[]).mismatches[0] == (
         "violations of shift demand (no agent): schedule lists penalties of 0, recomputed 40")
+
+
+def test_kpis_reported_are_compared_when_given() -> None:
+    """Tests that the result's KPIs are recomputed and compared when the field is given: counts
+    exactly, hours, percentages and money to the cent."""
+    inst = priced_instance()
+    kpis = Kpis(required_agent_hours=17, under_staffed_agent_hours=4, over_staffed_agent_hours=1,
+                coverage_pct=76.47, paid_hours=14, labor_cost=360, shifts=2, preferences_total=3,
+                preferences_honored=1, hours_per_agent_min=0, hours_per_agent_max=7, hours_per_agent_spread=7)
+    assert check(inst, priced_shifts()).ok  # not given: nothing to compare
+    assert check(inst, priced_shifts(), kpis=kpis).ok
+    assert check(inst, priced_shifts(), kpis=kpis.model_copy(update={"labor_cost": 360.01})).ok
+    wrong = kpis.model_copy(update={"coverage_pct": 100.0, "shifts": 3})
+    assert check(inst, priced_shifts(), kpis=wrong).mismatches == [
+        "kpis.coverage_pct: schedule reports 100, recomputed 76.47", "kpis.shifts: schedule reports 3, recomputed 2"]
 
 
 def test_objective_wrong_term_reported_names_the_term() -> None:

@@ -8,14 +8,17 @@ written in the domain docstrings, and `validate` reports where they disagree.
 * `rules.py`: hard rules, one `check_<rule>` per family (readings of silent points in its docstring).
 * `coverage.py`: scheduled agents per skill and interval.
 * `objective.py`: the objective terms by name, and the penalized soft violations.
+* `kpis.py`: the KPIs, recomputed.
 * `baseline.py`: re-optimization: the `changes` term and the frozen and locked agent-days.
 
 `validate` compares the recomputed terms with `result.terms` (when given; a missing name counts 0),
 the recomputed objective with `result.objective` (when given), the recomputed coverage with
-`result.coverage` (when given) and the penalties of `result.violations` (when the field is given,
+`result.coverage` (when given), the penalties of `result.violations` (when the field is given,
 even empty) with the recomputed soft violations: per agent (and for shift demand, which has no
-agent) they must add up to the same total, whatever the rule names say. A result with status "infeasible" or "unknown", no assignments and
-no objective has nothing to check: it is reported ok with empty checks and no terms.
+agent) they must add up to the same total, whatever the rule names say; and `result.kpis` (when
+the field is given) with the recomputed KPIs (`kpis.py`; all but `service_level`). A result with
+status "infeasible" or "unknown", no assignments and no objective has nothing to check: it is
+reported ok with empty checks and no terms.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from optimizer.domain.instance import Instance
 from optimizer.domain.schedule import OBJECTIVE_TERMS, SolveResult, Violation
 from optimizer.validate.baseline import check_pinned_days
 from optimizer.validate.coverage import compare_coverage, scheduled_per_skill
+from optimizer.validate.kpis import kpi_mismatches, recompute_kpis
 from optimizer.validate.objective import recompute_terms, soft_violations
 from optimizer.validate.rules import check_hard_rules, local_result
 
@@ -88,6 +92,8 @@ def validate(instance: Instance, result: SolveResult) -> ValidationReport:
     mismatches += bound_mismatches(result, objective)
     if result.coverage:
         mismatches += compare_coverage(instance, scheduled, result.coverage)
+    if "kpis" in result.model_fields_set:
+        mismatches += kpi_mismatches(result.kpis, recompute_kpis(instance, assignments, scheduled))
     return ValidationReport(
         hard=hard,
         soft=soft,
