@@ -34,7 +34,7 @@ from optimizer.domain.instance import (
     StartWindowPreference,
 )
 from optimizer.domain.schedule import OBJECTIVE_TERMS, Assignment, Kpis, Violation
-from optimizer.validate import ValidationReport, format_report, validate
+from optimizer.validate import ValidationReport, format_report, unusable_row, validate
 from optimizer.validate.coverage import scheduled_per_skill
 
 VALIDATE_DIR = Path(__file__).resolve().parent.parent / "optimizer" / "validate"
@@ -290,6 +290,19 @@ def test_paid_minutes_reported_wrong_is_hard_and_cost_uses_recomputed() -> None:
     report = check(inst, [s.model_copy(update={"paid_minutes": 480})])
     assert "paid minutes reported" in hard_rules(report)
     assert report.terms["labor_cost"] == 420
+
+
+def test_unusable_row_tries_the_rows_near_the_year_9999_first() -> None:
+    """Tests that the row whose date-times overflow is named without checking every row before it
+    against the whole instance (minutes for a few thousand rows), and that a valid schedule has none."""
+    inst = tiny_instance(days=2, templates=[ANY])
+    rows = [any_shift(0, "09:00", agent_id="a1") for _ in range(300)]
+    last = dt.datetime(9999, 12, 31, 20, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5)))  # 01:00 UTC in 10000
+    rows.append(rows[0].model_copy(update={"date": last.date(), "start": last, "end": last + dt.timedelta(hours=3)}))
+    checked: list[int] = []
+    assert unusable_row(inst, result(inst, rows), also=lambda _inst, alone: checked.append(1)) == "assignments[300]"
+    assert checked == []  # the first row tried is the one that fails
+    assert unusable_row(inst, result(inst, rows[:2])) == ""
 
 
 # --------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ reported ok with empty checks and no terms.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -30,7 +31,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from optimizer.domain.instance import Instance
-from optimizer.domain.schedule import OBJECTIVE_TERMS, SolveResult, Violation
+from optimizer.domain.schedule import OBJECTIVE_TERMS, Assignment, SolveResult, Violation
 from optimizer.validate.baseline import check_pinned_days
 from optimizer.validate.coverage import compare_coverage, scheduled_per_skill
 from optimizer.validate.kpis import kpi_mismatches, recompute_kpis
@@ -133,18 +134,40 @@ def violation_mismatches(reported: list[Violation], soft: list[Violation]) -> li
 
 def unusable_row(instance: Instance, result: SolveResult,
                  also: Callable[[Instance, SolveResult], Any] | None = None) -> str:
-    """The path of the first assignment that cannot be checked on its own (`validate`, and `also`
-    when given, raise ArithmeticError or ValueError: its date-times overflow in the horizon's zone,
-    e.g. near the year 9999), or "" when none alone fails. For the error that names bad input."""
-    for i, row in enumerate(result.assignments):
+    """The path of an assignment that cannot be checked on its own (`validate`, and `also` when
+    given, raise ArithmeticError or ValueError: its date-times overflow in the horizon's zone, e.g.
+    near the year 9999), the first such row near the limits if any, or "" when none alone fails.
+    For the error that names bad input.
+
+    Rows with a date-time within a few days of the first or last representable one are tried
+    first (only they can overflow), each against the instance cut down to its own agent and
+    without demand: checking every row against the whole instance (every agent's contract, every
+    interval's staffing, in service-level mode the Erlang weights) took minutes for a few
+    thousand rows."""
+    agents = {a.id: a for a in instance.agents}
+    rows = result.assignments
+    for i in sorted(range(len(rows)), key=lambda i: not _near_the_limits(rows[i])):
+        row = rows[i]
         alone = result.model_copy(update={"assignments": [row], "coverage": []})
+        own = instance.model_copy(update={"agents": [agents[row.agent_id]] if row.agent_id in agents else [],
+                                          "demand": []})
         try:
-            validate(instance, alone)
+            validate(own, alone)
             if also is not None:
-                also(instance, alone)
+                also(own, alone)
         except (ArithmeticError, ValueError):
             return f"assignments[{i}]"
     return ""
+
+
+_MARGIN = dt.timedelta(days=3)
+
+
+def _near_the_limits(row: Assignment) -> bool:
+    times = [row.start, row.end, *(b.start for b in row.breaks), *(b.end for b in row.breaks),
+             *(a.start for a in row.activities), *(a.end for a in row.activities)]
+    dates = [row.date, *(t.date() for t in times)]
+    return any(not dt.date.min + _MARGIN <= d <= dt.date.max - _MARGIN for d in dates)
 
 
 def format_report(report: ValidationReport) -> str:
