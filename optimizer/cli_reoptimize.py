@@ -18,6 +18,7 @@ from optimizer.domain.instance import (
     SolverSettings,
     issues_from_pydantic,
     parse_instance,
+    previous_schedule_errors,
     previous_schedule_path,
 )
 
@@ -82,6 +83,8 @@ def register(app: typer.Typer) -> None:
             output.stem + ".instance.json")))
         instance = cli._load(instance_path)
         published = cli._load_result(previous)
+        if issues := previous_schedule_errors(published.status):
+            raise cli._bad_input(InstanceError(issues), str(previous))
         locked_agents, locked_days = _locks(lock or [])
         given = {"baseline.locked_agents": [v for v in lock or [] if "@" not in v],
                  "baseline.locked_days": [v for v in lock or [] if "@" in v]}

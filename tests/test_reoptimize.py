@@ -575,3 +575,16 @@ def test_a_shift_lock_on_a_day_kept_as_published_names_the_freeze(published_day)
         frozen = solve_and_validate(with_baseline(changed, rows, freeze_until=at(1, "00:00")))
         line = next(line for line in frozen.explanation if "is locked to a t shift at 08:00" in line)
         assert "it overlaps their time off" in line and "frozen" not in line, frozen.explanation
+
+
+def test_a_previous_schedule_without_a_roster_is_refused(tmp_path):
+    """An infeasible (or unknown) result has no shifts: `--previous` with it re-optimized against an
+    empty published roster, every shift priced as added (the wrong file, most likely), without a word."""
+    inst = three_day(BASE_DEMAND)
+    (tmp_path / "new.json").write_text(inst.model_dump_json())
+    for status in ("infeasible", "unknown"):
+        (tmp_path / "none.json").write_text(SolveResult(instance=inst.name, status=status).model_dump_json())
+        run = CliRunner().invoke(app, ["reoptimize", str(tmp_path / "new.json"), "--previous",
+                                       str(tmp_path / "none.json"), "-q"], env={"COLUMNS": "200"})
+        assert run.exit_code == 2, run.output
+        assert f"status: the previous schedule is {status}: it has no roster to keep" in " ".join(run.output.split())

@@ -387,6 +387,16 @@ def test_previous_schedule_times_off_the_minute_are_named(idle: TestClient) -> N
     assert body["issues"][0]["reason"] == "2026-03-02T08:00:30 is not a whole minute (the engine writes whole minutes)"
 
 
+def test_previous_schedule_without_a_roster_is_422(idle: TestClient) -> None:
+    """Tests that a previous schedule that is not a roster (an infeasible result: no shifts) is 422
+    naming its status; it was accepted and every shift priced as added to an empty roster."""
+    previous = {"instance": "tiny", "status": "infeasible", "assignments": []}
+    body = assert_problem(idle.post("/v1/jobs", json={"instance": TINY_INSTANCE, "previous_schedule": previous}),
+                          422, "invalid_input")
+    assert [(i["path"], i["source"]) for i in body["issues"]] == [("status", "previous_schedule")]
+    assert body["issues"][0]["reason"].startswith("the previous schedule is infeasible: it has no roster to keep")
+
+
 def test_previous_schedule_rows_are_checked_and_named_as_sent(client: TestClient) -> None:
     """Tests that broken rows of a previous schedule are 422 under `assignments[i]` with source
     `previous_schedule` (not the instance's `baseline`, which the client never sent)."""

@@ -899,6 +899,15 @@ def previous_schedule_path(path: str) -> str | None:
     return path.removeprefix("baseline.") if path.startswith(PUBLISHED_ROWS) else None
 
 
+def previous_schedule_errors(status: str) -> list[FieldIssue]:
+    """A previous schedule given apart must be a roster: an infeasible, unknown or invalid result has
+    no shifts, and re-optimizing against it priced every shift as added to an empty published roster."""
+    if status in ("optimal", "feasible"):
+        return []
+    return [FieldIssue(path="status", reason=f"the previous schedule is {status}: it has no roster to keep "
+                       "(give a schedule that was solved, or solve afresh)")]
+
+
 def _baseline_errors(inst: Instance) -> Iterator[FieldIssue]:
     """Locks must name agents and dates of this instance; published shifts of other agents are kept
     (agents who left are reported in the diff), so they are not errors."""

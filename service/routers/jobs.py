@@ -22,6 +22,7 @@ from optimizer.domain.instance import (
     SolverSettings,
     cp_sat_parameter_problems,
     instance_errors,
+    previous_schedule_errors,
     previous_schedule_path,
 )
 from optimizer.domain.schedule import SolveResult
@@ -191,6 +192,9 @@ def submit_job(
                            "not both", error="invalid_input",
                            issues=[Issue(path="previous_schedule", reason="the instance already has a baseline",
                                          source="previous_schedule")])
+        if issues := previous_schedule_errors(payload.previous_schedule.status):
+            raise ApiError(422, "the previous schedule is not a published roster", error="invalid_input",
+                           issues=[Issue(path=i.path, reason=i.reason, source="previous_schedule") for i in issues])
         # Re-optimization against the published roster, default change costs, no freeze (the
         # instance's `baseline` block says more: freeze_until, locks, change weights).
         instance = instance.model_copy(update={"baseline": Baseline(assignments=payload.previous_schedule.assignments)})
