@@ -528,6 +528,8 @@ def test_a_break_the_new_template_drops_or_adds_is_a_break_change(rule_change):
 
     published = solve_and_validate(instance(before))
     result = solve_and_validate(with_baseline(instance(after), published, weights=ChangeWeights(move_more=1000)))
+    if rule_change == "break_added":  # the note said the published week 'has a lunch ... no longer allowed where it is'
+        assert any("has no lunch on" in n and "which its t shift now requires" in n for n in result.notes), result.notes
     kinds = check_diff(result, published.assignments)  # the validator agreed on the changes term
     assert "unchanged" not in kinds.values() and "break_moved" in kinds.values()
     assert all(c.breaks_moved == 1 for c in result.changes.days if c.change == "break_moved")

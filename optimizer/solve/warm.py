@@ -101,6 +101,8 @@ def _match(instance: Instance, agent_options: AgentOptions, rows: list, grid: Ti
         breaks = []
         for k, rule in enumerate(option.break_rules):
             at = starts.get(rule.name)
+            if at is None:
+                return {}, f"has no {rule.name} on {row.date}, which its {row.template_id} shift now requires"
             if at not in break_starts(option, k, step):
                 return {}, f"has a {rule.name} on {row.date} that is no longer allowed where it is"
             breaks.append((rule, at))
