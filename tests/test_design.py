@@ -290,6 +290,25 @@ def test_design_validator_catches_a_wrong_count_and_a_changed_objective() -> Non
         "best_bound: schedule reports a lower bound of 6, above its recomputed objective 5"]
 
 
+def test_design_validator_checks_coverage_rows_as_named_mode_does() -> None:
+    """Tests that a design result's coverage rows off the interval grid, given twice or missing are
+    mismatches (they were rounded down to an interval, or not noticed), and that a row with another
+    time-zone offset is read in the horizon's zone."""
+    inst, res = _base()
+    rows = res.coverage
+    day = rows[8].interval_start.date()
+    off_grid = rows[8].model_copy(update={"interval_start": rows[8].interval_start + dt.timedelta(minutes=30)})
+    report = validate(inst, res.model_copy(update={"coverage": [*rows[:8], off_grid, *rows[9:]]}))
+    assert f"coverage s {day}T08:30: not a skill and interval of the horizon" in report.mismatches
+    assert f"coverage s: 1 interval(s) missing from the schedule, the first {day}T08:00" in report.mismatches
+    report = validate(inst, res.model_copy(update={"coverage": [*rows, rows[8]]}))
+    assert report.mismatches == [f"coverage s {day}T08:00: reported twice"]
+    assert inst.horizon.timezone == "UTC"
+    aware = rows[8].model_copy(update={"interval_start": dt.datetime.combine(
+        day, dt.time(9, 0), dt.timezone(dt.timedelta(hours=1)))})  # 08:00 in the horizon's zone
+    assert validate(inst, res.model_copy(update={"coverage": [*rows[:8], aware, *rows[9:]]})).ok
+
+
 def test_design_validator_and_engine_agree_on_daily_maximum() -> None:
     """Tests the pool's daily maximum: a hard rule in the validator and in the model."""
     data = design_instance(night_demand(), [NIGHT])

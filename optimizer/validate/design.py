@@ -16,6 +16,9 @@ Readings of the domain text (`optimizer.domain.schedule.DesignShift`, `DesignPoo
   breaks; with a cyclic horizon interval index is taken modulo the horizon, otherwise time past
   the end covers nothing.
 * A pattern is a distinct (start, length, break offsets) among lines with a positive count.
+
+The result's coverage rows are compared as in named mode (`coverage.compare_coverage`, times read
+in the horizon's zone): a row off the interval grid, given twice or missing is a mismatch.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from collections import defaultdict
 from optimizer.domain.instance import Instance, ShiftTemplate
 from optimizer.domain.schedule import DESIGN_TERMS, DesignShift, SolveResult, Violation
 from optimizer.validate import ValidationReport, bound_mismatches
+from optimizer.validate.coverage import compare_coverage
+from optimizer.validate.rules import local_result
 
 KNOWN_TEMPLATE = "known templates"
 START_WINDOW = "start window"
@@ -233,31 +238,9 @@ def validate_design(instance: Instance, result: SolveResult) -> ValidationReport
         mismatches.append(f"objective: result reports {result.objective}, recomputed {objective}")
     mismatches += bound_mismatches(result, objective)
     if result.coverage:
-        mismatches += _compare_coverage(instance, cover, result)
+        mismatches += compare_coverage(instance, cover, local_result(instance, result).coverage)
     return ValidationReport(hard=hard, terms=terms, objective=objective, mismatches=mismatches,
                             ok=not hard and not mismatches)
-
-
-def _compare_coverage(instance: Instance, cover: dict[str, list[int]], result: SolveResult) -> list[str]:
-    step = instance.horizon.interval_minutes
-    origin = dt.datetime.combine(instance.horizon.start_date, dt.time())
-    demand = {row.skill: instance.required(row.skill) for row in instance.demand}
-    out = []
-    seen = set()
-    for row in result.coverage:
-        t = int((row.interval_start.replace(tzinfo=None) - origin).total_seconds() // 60) // step
-        if row.skill not in cover or not 0 <= t < len(cover[row.skill]):
-            out.append(f"coverage row {row.skill} {row.interval_start}: not an interval of a skill")
-            continue
-        seen.add((row.skill, t))
-        required = demand.get(row.skill, [0] * len(cover[row.skill]))[t]
-        if row.scheduled != cover[row.skill][t] or row.required != required:
-            out.append(f"coverage {row.skill} {row.interval_start}: result reports {row.required} required / "
-                       f"{row.scheduled} scheduled, recomputed {required} / {cover[row.skill][t]}")
-        if len(out) > 20:
-            out.append("... (more coverage mismatches)")
-            break
-    return out
 
 
 __all__ = ["check_line", "recompute_terms", "scheduled", "validate_design"]
