@@ -287,6 +287,9 @@ def test_a_freeze_that_ends_before_the_horizon_is_noted():
     plan, notes = _published_plan(with_baseline(inst, published, freeze_until=before))
     assert f"the freeze ({before:%Y-%m-%d %H:%M}) ends before the horizon starts ({START}): nothing is frozen" in notes
     assert len(plan) == len({a.agent_id for a in published.assignments})  # every published week kept
+    at_start = dt.datetime.combine(START, dt.time())
+    _, notes = _published_plan(with_baseline(inst, published, freeze_until=at_start))
+    assert f"the freeze ({at_start:%Y-%m-%d %H:%M}) ends when the horizon starts ({START}): nothing is frozen" in notes
 
 
 def _published_plan(instance: Instance) -> tuple[dict, list[str]]:

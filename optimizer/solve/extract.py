@@ -187,7 +187,7 @@ def agent_terms(instance: Instance, agent: Agent, shifts: dict[int, PlacedShift]
         day = grid.day_of_date(request.date)
         shift = shifts.get(day)
         matched = shift is not None and (request.template is None or shift.option.template_id == request.template)
-        what = f"a {request.template} shift" if request.template else "a shift"
+        what = f"a shift of template {request.template}" if request.template else "a shift"
         prefer(matched == request.on, request.weight,
                f"{agent.id} {'requested' if request.on else 'asked not to have'} {what} on {request.date}", day)
 

@@ -41,9 +41,10 @@ def published_plan(instance: Instance, options: list[AgentOptions], budget: Budg
         notes.append(f"published shifts of {len(left)} agent(s) no longer in the instance are dropped: "
                      f"{', '.join(left[:10])}{' ...' if len(left) > 10 else ''}")
     first, last = instance.horizon.start_date, instance.horizon.date_of_day(instance.horizon.days - 1)
-    if baseline.freeze_until is not None and baseline.freeze_until.replace(tzinfo=None) <= dt.datetime.combine(
-            first, dt.time()):
-        notes.append(f"the freeze ({baseline.freeze_until:%Y-%m-%d %H:%M}) ends before the horizon starts ({first}): "
+    horizon_start = dt.datetime.combine(first, dt.time())
+    if baseline.freeze_until is not None and (freeze := baseline.freeze_until.replace(tzinfo=None)) <= horizon_start:
+        when = "when" if freeze == horizon_start else "before"
+        notes.append(f"the freeze ({baseline.freeze_until:%Y-%m-%d %H:%M}) ends {when} the horizon starts ({first}): "
                      "nothing is frozen")
     outside = [a for a in baseline.assignments if a.agent_id in agent_ids and not first <= a.date <= last]
     if outside:
@@ -96,7 +97,7 @@ def _match(instance: Instance, agent_options: AgentOptions, rows: list, grid: Ti
         option = next((o for o in agent_options.by_day.get(day, [])
                        if (o.template_id, o.start, o.end) == (row.template_id, start, end)), None)
         if option is None:
-            return {}, f"has a {row.template_id} shift on {row.date} that is no longer allowed"
+            return {}, f"has a shift of template {row.template_id} on {row.date} that is no longer allowed"
         starts = {b.name: grid.minute(b.start) for b in row.breaks}
         breaks = []
         for k, rule in enumerate(option.break_rules):
@@ -104,7 +105,7 @@ def _match(instance: Instance, agent_options: AgentOptions, rows: list, grid: Ti
             if at is None:
                 return {}, f"has no {rule.name} on {row.date}, which its {row.template_id} shift now requires"
             if at not in break_starts(option, k, step):
-                return {}, f"has a {rule.name} on {row.date} that is no longer allowed where it is"
+                return {}, f"has its break {rule.name} on {row.date} where it is no longer allowed"
             breaks.append((rule, at))
         week[day] = PlacedShift(option=option, breaks=tuple(breaks))
     return week, None

@@ -124,7 +124,7 @@ def preference_violations(instance: Instance, assignments: Sequence[Assignment])
         for request in prefs.shift_requests:
             met = any(s.start.date() == request.date and request.template in (None, s.template_id) for s in shifts)
             if met != request.on:
-                what = f"a {request.template} shift" if request.template else "a shift"
+                what = f"a shift of template {request.template}" if request.template else "a shift"
                 verb = "requested" if request.on else "asked not to have"
                 add(SHIFT_REQUEST, request.weight, f"{agent.id} {verb} {what} on {request.date}")
     return out
