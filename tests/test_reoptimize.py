@@ -113,6 +113,32 @@ def test_a_demand_spike_on_one_day_changes_only_that_day():
     assert result.terms["under_staffing"] == 0
 
 
+def test_the_validator_recomputes_the_diff():
+    """`changes` (the diff a WFM system acts on) is recomputed by the validator: a day reported under
+    another kind, a count or the number of changed agent-days that does not match, and a changed
+    day left out, are mismatches; the engine's own diff passes."""
+    inst = three_day(BASE_DEMAND)
+    published = solve_and_validate(inst)
+    spiked = with_baseline(three_day([BASE_DEMAND[0], BASE_DEMAND[1], {8: 2, 9: 2, 10: 2, 11: 2}]), published)
+    result = solve_and_validate(spiked)
+    diff = result.changes
+    assert diff is not None and validate(spiked, result).ok
+    added = next(i for i, c in enumerate(diff.days) if c.change == "added")
+    days = [c.model_copy(update={"change": "unchanged"}) if i == added else c for i, c in enumerate(diff.days)]
+    wrong_kind = diff.model_copy(update={"days": days})
+    when = diff.days[added]
+    assert validate(spiked, result.model_copy(update={"changes": wrong_kind})).mismatches == [
+        f"changes {when.agent_id} {when.date}: schedule reports unchanged, recomputed added"]
+    counts = {**diff.counts, "added": 0, "unchanged": diff.counts["unchanged"] + 1}
+    wrong_counts = diff.model_copy(update={"counts": counts, "agent_days_changed": 0})
+    assert validate(spiked, result.model_copy(update={"changes": wrong_counts})).mismatches == [
+        f"changes.counts: schedule reports {counts}, recomputed {diff.counts}",
+        "changes.agent_days_changed: schedule reports 0, recomputed 1"]
+    left_out = diff.model_copy(update={"days": [c for i, c in enumerate(diff.days) if i != added]})
+    assert validate(spiked, result.model_copy(update={"changes": left_out})).mismatches == [
+        f"changes {when.agent_id} {when.date}: missing from the schedule's diff, recomputed added"]
+
+
 def test_change_costs_decide_between_moving_and_leaving_a_gap():
     """Demand on day 1 moves from 08-12 to 10-14. Moving the shift by two hours costs move_more
     (then nothing else costs); moving it by one hour costs move_within_hour plus one agent-hour

@@ -16,7 +16,8 @@ the recomputed objective with `result.objective` (when given), the recomputed co
 `result.coverage` (when given), the penalties of `result.violations` (when the field is given,
 even empty) with the recomputed soft violations: per agent (and for shift demand, which has no
 agent) they must add up to the same total, whatever the rule names say; and `result.kpis` (when
-the field is given) with the recomputed KPIs (`kpis.py`; all but `service_level`). A result with
+the field is given) with the recomputed KPIs (`kpis.py`; all but `service_level`); and, for a
+re-optimization, `result.changes` with the recomputed diff (`baseline.py`). A result with
 status "infeasible" or "unknown", no assignments and no objective has nothing to check: it is
 reported ok with empty checks and no terms.
 """
@@ -32,7 +33,7 @@ from pydantic import BaseModel, Field
 
 from optimizer.domain.instance import Instance
 from optimizer.domain.schedule import OBJECTIVE_TERMS, Assignment, SolveResult, Violation
-from optimizer.validate.baseline import check_pinned_days
+from optimizer.validate.baseline import check_pinned_days, diff_mismatches
 from optimizer.validate.coverage import compare_coverage, scheduled_per_skill
 from optimizer.validate.kpis import kpi_mismatches, recompute_kpis
 from optimizer.validate.objective import recompute_terms, soft_violations
@@ -93,6 +94,8 @@ def validate(instance: Instance, result: SolveResult) -> ValidationReport:
     mismatches += bound_mismatches(result, objective)
     if result.coverage:
         mismatches += compare_coverage(instance, scheduled, result.coverage)
+    if instance.baseline is not None and result.changes is not None:
+        mismatches += diff_mismatches(instance, assignments, result.changes)
     if "kpis" in result.model_fields_set:
         mismatches += kpi_mismatches(result.kpis, recompute_kpis(instance, assignments, scheduled))
     return ValidationReport(

@@ -1,6 +1,7 @@
-"""Re-optimization, checked from the two rosters alone: the `changes` objective term and the hard
-rule that pinned agent-days (frozen or locked) equal the published roster. Written from the
-definitions in `optimizer.domain.baseline`, without its helpers.
+"""Re-optimization, checked from the two rosters alone: the `changes` objective term, the hard
+rule that pinned agent-days (frozen or locked) equal the published roster, and the result's diff
+(`changes`: the kind of every agent-day with a shift before or after, the counts and the changed
+agent-days). Written from the definitions in `optimizer.domain.baseline`, without its helpers.
 
 Readings: published rows of agents the instance does not have are ignored (agents who left); a
 published shift and a new shift are "the same" when template, start and end are equal; breaks are
@@ -11,9 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import get_args
 
 from optimizer.domain.instance import Instance
-from optimizer.domain.schedule import Assignment, Violation
+from optimizer.domain.schedule import Assignment, ChangeKind, RosterDiff, Violation
 from optimizer.validate.rules import hm, local_time
 
 PINNED_CHANGED = "frozen or locked shift changed"
@@ -114,4 +116,50 @@ def check_pinned_days(instance: Instance, assignments: Sequence[Assignment]) -> 
         out.append(Violation(
             rule=PINNED_CHANGED, agent_id=agent_id, start=dt.datetime.combine(date, dt.time()),
             message=f"{agent_id} on {date} is frozen or locked as published ({was}) but is now {now}{detail}"))
+    return out
+
+
+DIFF_MISMATCHES_SHOWN = 20
+
+
+def day_change_kind(old: Assignment | None, new: Assignment | None) -> str | None:
+    """The diff's kind of an agent-day (None: no shift before or after, not listed)."""
+    if old is None and new is None:
+        return None
+    if old is None:
+        return "added"
+    if new is None:
+        return "removed"
+    if not _same_shift(old, new):
+        return "moved"
+    return "unchanged" if _breaks(old) == _breaks(new) else "break_moved"
+
+
+def diff_mismatches(instance: Instance, assignments: Sequence[Assignment], reported: RosterDiff) -> list[str]:
+    """The reported diff against the one recomputed from the published and the new roster: each
+    agent-day's kind, the counts per kind and the number of changed agent-days."""
+    assert instance.baseline is not None
+    old, new = _by_day(instance, instance.baseline.assignments), _by_day(instance, assignments)
+    kinds = {key: kind for key in _agent_days(instance) if (kind := day_change_kind(old.get(key), new.get(key)))}
+    listed = {(c.agent_id, c.date): c.change for c in reported.days}
+    out = []
+    if len(listed) < len(reported.days):
+        out.append(f"changes: {len(reported.days) - len(listed)} agent-day(s) reported twice")
+    for key in sorted(kinds.keys() | listed.keys()):
+        agent_id, date = key
+        if key not in listed:
+            out.append(f"changes {agent_id} {date}: missing from the schedule's diff, recomputed {kinds[key]}")
+        elif key not in kinds:
+            out.append(f"changes {agent_id} {date}: schedule reports {listed[key]}, recomputed no shift before or "
+                       "after (not an agent-day of the diff)")
+        elif listed[key] != kinds[key]:
+            out.append(f"changes {agent_id} {date}: schedule reports {listed[key]}, recomputed {kinds[key]}")
+    if len(out) > DIFF_MISMATCHES_SHOWN:
+        out = [*out[:DIFF_MISMATCHES_SHOWN], f"changes: and {len(out) - DIFF_MISMATCHES_SHOWN} more agent-days"]
+    counts = {kind: sum(k == kind for k in kinds.values()) for kind in get_args(ChangeKind)}
+    if reported.counts != counts:
+        out.append(f"changes.counts: schedule reports {reported.counts}, recomputed {counts}")
+    changed = sum(kind != "unchanged" for kind in kinds.values())
+    if reported.agent_days_changed != changed:
+        out.append(f"changes.agent_days_changed: schedule reports {reported.agent_days_changed}, recomputed {changed}")
     return out
