@@ -77,6 +77,8 @@ def _changes(result: SolveResult) -> list[str]:
         f"{after.under_staffed_agent_hours:>14,.1f}",
         f"  {'labor cost':<26}{before.labor_cost:>14,.2f}{after.labor_cost:>14,.2f}",
     ]
+    if d.objective_before is not None and result.objective is not None:
+        lines.append(f"  {'objective':<26}{d.objective_before:>14,}{result.objective:>14,}")
     if d.agents_left or d.agents_joined:
         lines.append(f"  agents left: {len(d.agents_left)}, joined: {len(d.agents_joined)}")
     lines += [f"  - {note}" for note in result.notes]

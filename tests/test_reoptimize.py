@@ -93,6 +93,7 @@ def test_unchanged_demand_gives_the_unchanged_roster():
     assert published.status == "optimal" and published.objective == 0
     again = solve_and_validate(with_baseline(inst, published))
     assert again.status == "optimal" and again.terms["changes"] == 0 and again.objective == 0
+    assert again.changes is not None and again.changes.objective_before == 0
     kinds = check_diff(again, published.assignments)
     assert set(kinds.values()) == {"unchanged"}
 
@@ -111,6 +112,8 @@ def test_a_demand_spike_on_one_day_changes_only_that_day():
     # Default add_shift: 1.5 agent-hours of under-staffing = 1.5 x 100 on these 60-minute intervals.
     assert result.terms["changes"] == 150
     assert result.terms["under_staffing"] == 0
+    # The published roster under the new demand: the four uncovered agent-hours, 4 x 100.
+    assert result.changes is not None and result.changes.objective_before == 400
 
 
 def test_the_validator_recomputes_the_diff():

@@ -257,8 +257,8 @@ class DayChange(BaseModel):
 
 class RosterDiff(BaseModel):
     """The re-optimized roster against the published one (`instance.baseline`), per agent and day:
-    every agent-day with a shift before or after, and the totals. `kpis_before` evaluates the
-    published roster against the new instance (its demand), `kpis_after` the new roster."""
+    every agent-day with a shift before or after, and the totals. `kpis_before` and `objective_before`
+    evaluate the published roster against the new instance (its demand), `kpis_after` the new roster."""
 
     days: list[DayChange] = Field(default_factory=list)
     counts: dict[str, int] = Field(default_factory=dict, description="Agent-days per change kind.")
@@ -271,6 +271,9 @@ class RosterDiff(BaseModel):
     agents_joined: list[str] = Field(default_factory=list, description="Agents without published shifts.")
     kpis_before: Kpis = Field(default_factory=Kpis)
     kpis_after: Kpis = Field(default_factory=Kpis)
+    objective_before: int | None = Field(default=None, description=(
+        "The published roster's objective under the new instance (the shifts it can still express; its "
+        "hard rules are not checked), to set against the new objective: why a roster changes at all."))
 
 
 class SelfCheck(BaseModel):

@@ -35,6 +35,7 @@ def roster_diff(instance: Instance, assignments: list[Assignment], kpis_after: K
     changed = sum(n for kind, n in counts.items() if kind != "unchanged")
     total = len(agent_ids) * instance.horizon.days
     published_agents = {a.agent_id for a in baseline.assignments}
+    kpis_before, objective_before = published_evaluation(instance)
     return RosterDiff(
         days=days,
         counts=counts,
@@ -45,8 +46,9 @@ def roster_diff(instance: Instance, assignments: list[Assignment], kpis_after: K
         paid_hours_removed=round(sum(max(0.0, -c.paid_hours_delta) for c in days), 4),
         agents_left=sorted(published_agents - set(agent_ids)),
         agents_joined=sorted(set(agent_ids) - published_agents),
-        kpis_before=published_kpis(instance),
+        kpis_before=kpis_before,
         kpis_after=kpis_after,
+        objective_before=objective_before,
     )
 
 
@@ -75,9 +77,9 @@ def _day_change(key: tuple[str, dt.date], old: Assignment | None, new: Assignmen
     return change
 
 
-def published_kpis(instance: Instance) -> Kpis:
-    """KPIs of the published roster (its shifts and breaks as published) against the new instance;
-    shifts of agents or templates the instance no longer has are left out."""
+def published_evaluation(instance: Instance) -> tuple[Kpis, int]:
+    """KPIs and objective of the published roster (its shifts and breaks as published) against the
+    new instance; shifts of agents or templates the instance no longer has are left out."""
     baseline = instance.baseline
     assert baseline is not None
     grid = TimeGrid(instance.horizon)
@@ -99,4 +101,5 @@ def published_kpis(instance: Instance) -> Kpis:
         breaks = tuple((rule, starts[rule.name]) for rule in rules if rule.name in starts)
         plan.setdefault(row.agent_id, {})[day] = PlacedShift(option=option, breaks=breaks)
     allocation = repair_allocation(instance, plan, {})
-    return extract.kpis(instance, plan, extract.account(instance, plan, allocation))
+    accounting = extract.account(instance, plan, allocation)
+    return extract.kpis(instance, plan, accounting), accounting.objective
