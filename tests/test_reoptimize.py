@@ -420,6 +420,21 @@ def test_published_rows_are_checked_and_rows_outside_the_horizon_noted(tmp_path)
     with pytest.raises(InstanceError) as info:
         with_baseline(inst, [backwards, elsewhere])
     assert [issue.path for issue in info.value.issues] == ["baseline.assignments[0].end", "baseline.assignments[1].date"]
+    # paid_minutes of a published row feeds the diff's paid hours: negative, or more than the shift
+    # lasts, skewed them (found by the re-optimization audit).
+    second = published.assignments[1]
+    negative = first.model_copy(update={"paid_minutes": -480})
+    too_long = second.model_copy(update={"paid_minutes": 10_000})
+    with pytest.raises(InstanceError) as info:
+        with_baseline(inst, [negative, too_long, *published.assignments[2:]])
+    issues = [str(issue) for issue in info.value.issues]
+
+    def length(row: Assignment) -> int:
+        return int((row.end - row.start).total_seconds() // 60)
+
+    assert issues == [
+        f"baseline.assignments[0].paid_minutes: -480 is not between 0 and the shift's {length(first)} minutes",
+        f"baseline.assignments[1].paid_minutes: 10000 is not between 0 and the shift's {length(second)} minutes"]
     (tmp_path / "new.json").write_text(inst.model_dump_json())
     (tmp_path / "published.json").write_text(published.model_copy(update={"assignments": [backwards]}).model_dump_json())
     bad = CliRunner().invoke(app, ["reoptimize", str(tmp_path / "new.json"), "--previous",

@@ -956,7 +956,8 @@ def _baseline_errors(inst: Instance) -> Iterator[FieldIssue]:
 
 
 def _published_row_errors(i: int, a: Assignment) -> Iterator[FieldIssue]:
-    """One published shift's own consistency: local times, end after start, breaks inside, its date."""
+    """One published shift's own consistency: local times, end after start, breaks inside, paid
+    minutes within its length, its date."""
     if any(t.tzinfo is not None for t in (a.start, a.end, *(b.start for b in a.breaks), *(b.end for b in a.breaks))):
         yield FieldIssue(path=f"{PUBLISHED_ROWS}[{i}]", reason="use local date-times without a UTC offset "
                          "(the horizon's wall-clock time, as the engine writes them)")
@@ -976,6 +977,10 @@ def _published_row_errors(i: int, a: Assignment) -> Iterator[FieldIssue]:
                 f"({start.isoformat()} to {end.isoformat()})"))
     if end - start > dt.timedelta(hours=24):
         yield FieldIssue(path=f"{PUBLISHED_ROWS}[{i}].end", reason=f"the shift lasts {end - start}: more than a day")
+    elif end > start and not 0 <= a.paid_minutes <= (end - start) // dt.timedelta(minutes=1):
+        length = (end - start) // dt.timedelta(minutes=1)
+        yield FieldIssue(path=f"{PUBLISHED_ROWS}[{i}].paid_minutes",
+                         reason=f"{a.paid_minutes} is not between 0 and the shift's {length} minutes")
     if end <= start:
         yield FieldIssue(path=f"{PUBLISHED_ROWS}[{i}].end",
                          reason=f"{end.isoformat()} is not after the shift's start {start.isoformat()}")
