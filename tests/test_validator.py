@@ -272,6 +272,20 @@ def test_kpis_reported_are_compared_when_given() -> None:
         "kpis.coverage_pct: schedule reports 100, recomputed 76.47", "kpis.shifts: schedule reports 3, recomputed 2"]
 
 
+def test_gap_that_does_not_follow_from_objective_and_bound_is_a_mismatch() -> None:
+    """Tests that the reported gap must be (objective - best_bound) / objective (0 at a zero
+    objective that the bound reaches), and that a gap without a bound is a mismatch too."""
+    inst = priced_instance()
+    base = result(inst, priced_shifts(), objective=1241, best_bound=993.0)
+    assert validate(inst, base.model_copy(update={"gap": 0.199839})).ok  # (1241 - 993) / 1241, rounded
+    assert validate(inst, base).ok  # no gap given: nothing to compare
+    report = validate(inst, base.model_copy(update={"gap": 0.05}))
+    assert report.mismatches == ["gap: schedule reports 0.05, recomputed 0.199839 from objective 1241 and "
+                                 "best_bound 993"]
+    unbounded = base.model_copy(update={"best_bound": None, "gap": 0.0})
+    assert validate(inst, unbounded).mismatches == ["gap: schedule reports 0, but gives no best_bound"]
+
+
 def test_objective_wrong_term_reported_names_the_term() -> None:
     """Tests that a wrong reported term is named in the mismatch, and missing names count as 0."""
     inst = priced_instance()

@@ -292,7 +292,9 @@ class SolveResult(BaseModel):
     status: Status
     objective: int | None = None
     best_bound: float | None = None
-    gap: float | None = None
+    gap: float | None = Field(default=None, description=(
+        "(objective - best_bound) / objective, at least 0; at an objective of 0 or less, 0 when the bound "
+        "reaches it."))
     anonymous_bound: float | None = Field(
         default=None,
         description="Lower bound on under_staffing + over_staffing + labor_cost + shift_demand, "

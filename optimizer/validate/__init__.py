@@ -108,14 +108,36 @@ def validate(instance: Instance, result: SolveResult) -> ValidationReport:
     )
 
 
+GAP_TOLERANCE = 1e-5
+"""The reported gap is rounded to 6 decimals and recomputed from a bound rounded to 3."""
+
+
 def bound_mismatches(result: SolveResult, objective: int) -> list[str]:
-    """A reported lower bound above the recomputed objective: no schedule costs less than a true
-    lower bound, so one of the two is wrong (the objective is recomputed, so the bound)."""
-    bound = result.best_bound
-    if bound is None or bound <= objective + 1e-6 * max(1.0, abs(objective)):
-        return []
-    shown = f"{bound:.3f}".rstrip("0").rstrip(".")
-    return [f"best_bound: schedule reports a lower bound of {shown}, above its recomputed objective {objective}"]
+    """The reported lower bound and gap against the recomputed objective. A bound above it: no
+    schedule costs less than a true lower bound, so one of the two is wrong (the objective is
+    recomputed, so the bound). The gap must be (objective - bound) / objective, at least 0; at an
+    objective of 0 or less, 0 when the bound reaches the objective and undefined otherwise."""
+    bound, out = result.best_bound, []
+    if bound is not None and bound > objective + 1e-6 * max(1.0, abs(objective)):
+        out.append(f"best_bound: schedule reports a lower bound of {_shown(bound)}, above its recomputed objective "
+                   f"{objective}")
+    if result.gap is None:
+        return out
+    if bound is None:
+        return [*out, f"gap: schedule reports {_shown(result.gap)}, but gives no best_bound"]
+    if objective > 0:
+        expected: float | None = max(0.0, (objective - bound) / objective)
+    else:
+        expected = 0.0 if bound >= objective else None
+    if expected is None or abs(result.gap - expected) > GAP_TOLERANCE:
+        recomputed = "undefined" if expected is None else _shown(round(expected, 6), 6)
+        out.append(f"gap: schedule reports {_shown(result.gap, 6)}, recomputed {recomputed} from objective "
+                   f"{objective} and best_bound {_shown(bound)}")
+    return out
+
+
+def _shown(value: float, decimals: int = 3) -> str:
+    return f"{value:.{decimals}f}".rstrip("0").rstrip(".")
 
 
 def violation_mismatches(reported: list[Violation], soft: list[Violation]) -> list[str]:
