@@ -17,6 +17,7 @@ from optimizer.domain.instance import Instance, InstanceError, parse_instance
 from optimizer.io import load_instance
 from optimizer.requirements import compute_requirements
 from optimizer.solve.coverage_state import CoverageState
+from optimizer.validate import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 HOURS = 24
@@ -94,6 +95,21 @@ def test_forecast_derived_requirement_used_by_engine_and_validator() -> None:
     (derived,) = res.derived_demand
     assert derived.skill == "voice" and derived.model == "erlang_c" and derived.peak_required == max(required)
     assert derived.targets == {"service_level": 0.8, "threshold_s": 20.0}
+
+
+def test_forecast_columns_of_coverage_rows_are_validated() -> None:
+    """Tests that a coverage row's forecast volume or productive requirement that is not the
+    instance's is a mismatch (they were not compared), and that the engine's rows pass."""
+    inst = parse_instance(forecast_data(volume={8: 10, 9: 20, 10: 20}, agents=3))
+    res = solve_and_validate(inst)
+    rows = list(res.coverage)
+    rows[9] = rows[9].model_copy(update={"volume": 25.0, "required_net": rows[9].required_net + 1})
+    report = validate(inst, res.model_copy(update={"coverage": rows}))
+    when = rows[9].interval_start.isoformat(timespec="minutes")
+    assert report.mismatches == [
+        f"coverage voice {when}: schedule reports volume 25, the forecast has 20",
+        f"coverage voice {when}: schedule reports required_net {rows[9].required_net}, the forecast needs "
+        f"{rows[9].required_net - 1}"]
 
 
 def test_forecast_instance_equals_required_instance_objective() -> None:

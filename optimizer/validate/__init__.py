@@ -13,7 +13,7 @@ written in the domain docstrings, and `validate` reports where they disagree.
 
 `validate` compares the recomputed terms with `result.terms` (when given; a missing name counts 0),
 the recomputed objective with `result.objective` (when given), the recomputed coverage with
-`result.coverage` (when given), the penalties of `result.violations` (when the field is given,
+`result.coverage` (when given; for a forecast also its `volume` and `required_net`), the penalties of `result.violations` (when the field is given,
 even empty) with the recomputed soft violations: per agent (and for shift demand, which has no
 agent) they must add up to the same total, whatever the rule names say; and `result.kpis` (when
 the field is given) with the recomputed KPIs (`kpis.py`; all but `service_level`); and, for a
@@ -38,6 +38,7 @@ from optimizer.validate.coverage import compare_coverage, scheduled_per_skill
 from optimizer.validate.kpis import kpi_mismatches, recompute_kpis
 from optimizer.validate.objective import recompute_terms, soft_violations
 from optimizer.validate.rules import check_hard_rules, local_result
+from optimizer.validate.service_level import compare_forecast_columns
 
 
 class ValidationReport(BaseModel):
@@ -94,6 +95,7 @@ def validate(instance: Instance, result: SolveResult) -> ValidationReport:
     mismatches += bound_mismatches(result, objective)
     if result.coverage:
         mismatches += compare_coverage(instance, scheduled, result.coverage)
+        mismatches += compare_forecast_columns(instance, result.coverage)
     if instance.baseline is not None and result.changes is not None:
         mismatches += diff_mismatches(instance, assignments, result.changes)
     if "kpis" in result.model_fields_set:

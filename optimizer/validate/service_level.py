@@ -1,4 +1,5 @@
-"""Under-staffing weights per interval, recomputed for the validator (service-level mode).
+"""Under-staffing weights per interval, recomputed for the validator (service-level mode), and the
+forecast columns of coverage rows (`volume`, `required_net`) checked against the instance.
 
 The definition is in `optimizer.domain.schedule` (the ``under_staffing`` term). This module builds
 the weights from it on its own; only *data derivation* comes from the requirements module: the
@@ -11,9 +12,13 @@ counts are the instance's (`Instance.required`, derived from the same forecast).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from collections.abc import Sequence
 
 from optimizer.domain.instance import Instance
+from optimizer.domain.schedule import CoverageRow
+from optimizer.validate.rules import horizon_origin
 
 SEGMENTS = 8
 """The first 8 missing agents of an interval are priced from the Erlang curve; the 8th weight repeats."""
@@ -45,4 +50,35 @@ def under_weights_by_interval(instance: Instance, skill_id: str) -> list[list[in
             cost = math.floor(scale * forecast.volume[t] * lost + 0.5)
             weights.append(max(cost, 1, weights[-1] if weights else 0))
         out.append(weights or [1])
+    return out
+
+
+def compare_forecast_columns(instance: Instance, rows: Sequence[CoverageRow]) -> list[str]:
+    """Mismatches between the forecast columns of the reported coverage rows (when given) and the
+    instance: `volume` must be the forecast's contacts of that interval, `required_net` the
+    productive agents its targets need (the requirements module's numbers: data derivation, as
+    above). Rows off the grid are left to `compare_coverage`."""
+    forecasts = {row.skill: row.forecast.volume for row in instance.demand if row.forecast is not None}
+    if not forecasts or not any(r.volume is not None or r.required_net is not None for r in rows):
+        return []
+    from optimizer.requirements.demand import resolve_demand  # data derivation (Erlang)
+
+    resolved = resolve_demand(instance)
+    net = {skill: [r.required_net for r in sorted(req.rows, key=lambda r: r.interval_start)]
+           for skill, req in resolved.requirements.items()}
+    origin = horizon_origin(instance)
+    step = dt.timedelta(minutes=instance.horizon.interval_minutes)
+    out = []
+    for row in rows:
+        offset = row.interval_start - origin
+        t = offset // step
+        if row.skill not in forecasts or offset % step or not 0 <= t < len(forecasts[row.skill]):
+            continue
+        where = f"coverage {row.skill} {row.interval_start.isoformat(timespec='minutes')}"
+        volume = forecasts[row.skill][t]
+        if row.volume is not None and not math.isclose(row.volume, volume, rel_tol=1e-9, abs_tol=1e-9):
+            out.append(f"{where}: schedule reports volume {row.volume:g}, the forecast has {volume:g}")
+        if row.required_net is not None and row.required_net != net[row.skill][t]:
+            out.append(f"{where}: schedule reports required_net {row.required_net}, the forecast needs "
+                       f"{net[row.skill][t]}")
     return out
