@@ -61,14 +61,29 @@ def change_weight(instance: Instance, name: str) -> int:
     return max(1, round(DEFAULT_HOURS[name] * agent_hour))
 
 
-def day_change_cost(instance: Instance, old: Assignment | None, new: Assignment | None) -> int:
+def day_change_kind(old: Assignment | None, new: Assignment | None) -> str | None:
+    """The diff's kind of an agent-day (None: no shift before or after, not listed)."""
     if old is None and new is None:
-        return 0
+        return None
     if old is None:
-        return change_weight(instance, "add_shift")
+        return "added"
     if new is None:
+        return "removed"
+    if not _same_shift(old, new):
+        return "moved"
+    return "unchanged" if _breaks(old) == _breaks(new) else "break_moved"
+
+
+def day_change_cost(instance: Instance, old: Assignment | None, new: Assignment | None) -> int:
+    kind = day_change_kind(old, new)
+    if kind is None or kind == "unchanged":
+        return 0
+    if kind == "added":
+        return change_weight(instance, "add_shift")
+    if kind == "removed":
         return change_weight(instance, "remove_shift")
-    if _same_shift(old, new):
+    assert old is not None and new is not None
+    if kind == "break_moved":
         before, after = _breaks(old), _breaks(new)
         moved = sum(1 for name in before.keys() | after.keys() if before.get(name) != after.get(name))
         return change_weight(instance, "move_break") * moved
@@ -120,19 +135,6 @@ def check_pinned_days(instance: Instance, assignments: Sequence[Assignment]) -> 
 
 
 DIFF_MISMATCHES_SHOWN = 20
-
-
-def day_change_kind(old: Assignment | None, new: Assignment | None) -> str | None:
-    """The diff's kind of an agent-day (None: no shift before or after, not listed)."""
-    if old is None and new is None:
-        return None
-    if old is None:
-        return "added"
-    if new is None:
-        return "removed"
-    if not _same_shift(old, new):
-        return "moved"
-    return "unchanged" if _breaks(old) == _breaks(new) else "break_moved"
 
 
 def diff_mismatches(instance: Instance, assignments: Sequence[Assignment], reported: RosterDiff) -> list[str]:
