@@ -8,18 +8,21 @@ written in the domain docstrings, and `validate` reports where they disagree.
 * `rules.py`: hard rules, one `check_<rule>` per family (readings of silent points in its docstring).
 * `coverage.py`: scheduled agents per skill and interval.
 * `objective.py`: the objective terms by name, and the penalized soft violations.
+* `service_level.py`: service-level under-staffing weights, and the forecast columns of coverage rows.
 * `kpis.py`: the KPIs, recomputed.
-* `baseline.py`: re-optimization: the `changes` term and the frozen and locked agent-days.
+* `baseline.py`: re-optimization: the `changes` term, the frozen and locked agent-days, the diff.
 
-`validate` compares the recomputed terms with `result.terms` (when given; a missing name counts 0),
-the recomputed objective with `result.objective` (when given), the recomputed coverage with
-`result.coverage` (when given; for a forecast also its `volume` and `required_net`), the penalties of `result.violations` (when the field is given,
-even empty) with the recomputed soft violations: per agent (and for shift demand, which has no
-agent) they must add up to the same total, whatever the rule names say; and `result.kpis` (when
-the field is given) with the recomputed KPIs (`kpis.py`; all but `service_level`); and, for a
-re-optimization, `result.changes` with the recomputed diff (`baseline.py`). A result with
-status "infeasible" or "unknown", no assignments and no objective has nothing to check: it is
-reported ok with empty checks and no terms.
+`validate` compares, each when the result gives it:
+- the recomputed terms with `result.terms` (a missing name counts 0) and the objective with
+  `result.objective`; the reported bound and gap with that objective;
+- the recomputed coverage with `result.coverage`, and for a forecast also its `volume` and
+  `required_net` (`service_level.py`);
+- the penalties of `result.violations` (even an empty list) with the recomputed soft violations:
+  per agent (and for shift demand, which has no agent) the same total, whatever the rule names say;
+- `result.kpis` with the recomputed KPIs (`kpis.py`; all but `service_level`);
+- for a re-optimization, `result.changes` with the recomputed diff (`baseline.py`).
+A result with status "infeasible" or "unknown", no assignments and no objective has nothing to
+check: it is reported ok with empty checks and no terms.
 """
 
 from __future__ import annotations
