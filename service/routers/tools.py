@@ -9,10 +9,10 @@ from fastapi import APIRouter, Body, Depends
 
 from optimizer.domain.instance import instance_errors
 from optimizer.validate import unusable_row, validate
+from optimizer.validate.kpis import schedule_kpis
 from service.deps import OwnerDep, text_is_unicode
 from service.errors import ApiError, issues_from_instance_error
 from service.examples import VALIDATE_EXAMPLE
-from service.kpis import schedule_kpis
 from service.schemas import AUTH, BODY_ERRORS, Issue, Problem, ValidateRequest, ValidateResponse
 
 logger = logging.getLogger(__name__)
