@@ -975,10 +975,10 @@ def _published_row_errors(i: int, a: Assignment) -> Iterator[FieldIssue]:
             yield FieldIssue(path=f"{PUBLISHED_ROWS}[{i}].breaks[{j}]", reason=(
                 f"{b.start.isoformat()} to {b.end.isoformat()} is not a stretch inside the shift "
                 f"({start.isoformat()} to {end.isoformat()})"))
+    length = (end - start) // dt.timedelta(minutes=1)
     if end - start > dt.timedelta(hours=24):
         yield FieldIssue(path=f"{PUBLISHED_ROWS}[{i}].end", reason=f"the shift lasts {end - start}: more than a day")
-    elif end > start and not 0 <= a.paid_minutes <= (end - start) // dt.timedelta(minutes=1):
-        length = (end - start) // dt.timedelta(minutes=1)
+    elif end > start and not 0 <= a.paid_minutes <= length:
         yield FieldIssue(path=f"{PUBLISHED_ROWS}[{i}].paid_minutes",
                          reason=f"{a.paid_minutes} is not between 0 and the shift's {length} minutes")
     if end <= start:
