@@ -103,6 +103,45 @@ def test_restricted_model_keeps_the_relaxation_support_and_the_incumbent(monkeyp
 
 
 @requires_set("curtois")
+def test_dive_fixes_one_generated_roster_per_agent_and_restores_the_relaxation(monkeypatch):
+    """Diving on Instance4's fractional relaxation (plain generation, as above): every agent ends with
+    one of its own columns, or is left free with its heaviest one when asked; the rosters make a
+    schedule of the full model no better than the bound; afterwards the master's relaxation is the
+    converged one again (diving closed columns and priced new ones) and its support is unchanged;
+    without time left there is no dive."""
+    from optimizer.solve import roster_columns
+
+    monkeypatch.setattr(roster_columns, "SMOOTHING", 0.0)
+    monkeypatch.setattr(roster_columns, "COLUMNS_PER_PRICING", 1)
+    m = model_of(4)
+    columns = Columns.build(m)
+    b = budget(60)
+    assert columns.add_rosters(columns.rosters_of(first_solution(m).solution), lambda s: b.solver(s, workers=1),
+                               b.charge)
+    columns.generate(b.remaining, lambda s: b.solver(s, workers=1), b.charge, workers=2)
+    assert columns.converged and any(len(rosters) > 1 for rosters in columns.support.values())
+    relaxation, support = columns.relaxation, dict(columns.support)
+
+    assert columns.dive(lambda: 0.0, lambda s: b.solver(s, workers=1), b.charge, workers=2) is None
+    dived = columns.dive(b.remaining, lambda s: b.solver(s, workers=1), b.charge, workers=2)
+    assert dived is not None
+    fixed, free = dived
+    assert set(fixed) == set(m.agents) and free == {}
+    for agent_id, roster in fixed.items():
+        assert roster in [r for _, r in columns.columns[agent_id]]
+    schedule = roster_lns._schedule_of(m, fixed, b)
+    assert schedule is not None and schedule.objective >= 1716
+    assert columns.master.solve()[0] == pytest.approx(relaxation, abs=1e-6)
+    assert columns.support == support
+
+    fixed, free = columns.dive(b.remaining, lambda s: b.solver(s, workers=1), b.charge, workers=2, leave_free=5)
+    assert len(free) <= 5 and set(fixed) | set(free) == set(m.agents) and not set(fixed) & set(free)
+    finished = roster_lns._dive(m, columns, b)
+    assert finished is not None and finished.objective >= 1716
+    assert finished.solver.objective_value == finished.objective
+
+
+@requires_set("curtois")
 def test_recombination_escapes_and_proves_a_bound_on_instance5():
     """From the one model's first schedule, the recombined schedule is much better, the bound is the
     published column generation bound (1141; best known 1143), and the schedule's objective is the

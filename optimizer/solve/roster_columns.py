@@ -29,6 +29,12 @@ while on Instance5 the master finds 1,143-1,148 from 1,238 and the restricted mo
 1,238 or finds 1,161. The master's own search is uneven: on Instance5 it proved 1,145 optimal in
 2.6 s in one run and stopped at 1,247 after 5 s in another (CBC proves 1,148 in 2.4 s on that run's
 columns, CP-SAT in 4.5 s).
+
+Diving (`dive`) goes further where the columns fit together only fractionally: fix the agents whose
+rosters weigh most in the relaxation, price new rosters for the others against them, and repeat;
+the last few agents are left to the full model. On Instance8 (30 agents, relaxation 1,296.6) the
+relaxation rose to 1,298-1,305 with 20-24 agents fixed, and the full model completed the schedule at
+1,304-1,316 (seeds 1-3), where the integer master stayed at 1,415-3,642.
 """
 
 from __future__ import annotations
@@ -85,6 +91,12 @@ the pricing search found on its way, each when its reduced cost is negative. Mea
 rounds (101 s) with neither, 39 (73 s) with smoothing, 30 (75 s) with 3 rosters, 29 (69 s) with both;
 with both and the master kept from round to round, 29 rounds in 51 s; Instance8 44 rounds (40 s)
 -> 23 (24 s)."""
+
+DIVE_FIX_SHARE = 0.1
+DIVE_ROUNDS = 10
+DIVE_FIX_WEIGHT = 0.7
+"""Diving (`Columns.dive`): each step fixes the integral agents and this share of the others (those
+whose heaviest roster weighs most), then re-prices the free agents for at most DIVE_ROUNDS rounds."""
 
 Roster = tuple[tuple[int, int], ...]
 """(day, option index within that day's options) of each shift of one agent's roster, sorted."""
@@ -200,29 +212,14 @@ class Columns:
                 alpha = 0.0 if center is None or pure else SMOOTHING
                 priced_at = duals if alpha == 0.0 else {
                     key: alpha * center[key] + (1 - alpha) * dual for key, dual in duals.items()}
-                prices = {key: round(PRICE_SCALE * dual) for key, dual in priced_at.items()}
                 agent_ids = list(self.pricing)
-                solvers = [_pricing_solver(solver_for(min(PRICE_MAX_S, remaining()))) for _ in agent_ids]
-                results = list(pool.map(self._price, agent_ids, solvers, [prices] * len(agent_ids)))
+                added, least_total, priced_all, optimal = self._price_round(
+                    pool, agent_ids, priced_at, duals, convexity, remaining, solver_for, charge)
                 # Lagrangian bound at these prices: sum(price * required) + each agent's least cost
                 # at them; valid when each price lies within [-over weight, under weight].
-                lagrangian = sum(priced_at[key] * required for key, required, _, _ in self.rows)
-                exact = all(-over - 1e-6 <= priced_at[key] <= under + 1e-6 for key, _, under, over in self.rows)
-                added, optimal = 0, True
-                for agent_id, solver, result in zip(agent_ids, solvers, results, strict=True):
-                    charge(solver)
-                    if result is None:
-                        exact = False
-                        continue
-                    least, found = result
-                    optimal = optimal and solver.response_proto.status == cp_model.OPTIMAL
-                    lagrangian += least / PRICE_SCALE
-                    row_of = self.pricing[agent_id].row_of
-                    for cost, roster in found:
-                        reduced = cost - sum(duals.get(row_of[cell], 0.0) for cell in roster) - convexity[agent_id]
-                        if reduced < -1e-6 and not self.master.has(agent_id, roster):
-                            self._add(agent_id, cost, roster)
-                            added += 1
+                lagrangian = sum(priced_at[key] * required for key, required, _, _ in self.rows) + least_total
+                exact = priced_all and all(-over - 1e-6 <= priced_at[key] <= under + 1e-6
+                                           for key, _, under, over in self.rows)
                 if exact:
                     slack = 0.5 / PRICE_SCALE * self.m.instance.horizon.days * len(agent_ids) + 1e-4
                     bound = math.ceil(lagrangian - slack)
@@ -246,6 +243,77 @@ class Columns:
                     # bound 406 in 28 rounds, 26 s, then added columns for 8 s more).
                     self.converged = True
                     break
+
+    def dive(self, remaining: Callable[[], float], solver_for: Callable[[float], cp_model.CpSolver],
+             charge: Callable[[cp_model.CpSolver], None], workers: int,
+             leave_free: int = 0) -> tuple[dict[str, Roster], dict[str, Roster]] | None:
+        """Rosters by diving: fix the agents whose rosters weigh most in the relaxation (every one at
+        DIVE_FIX_WEIGHT or more, and DIVE_FIX_SHARE of the others), re-price the agents still free
+        for up to DIVE_ROUNDS rounds, and again until at most `leave_free` agents are free. Unlike the
+        integer master's, the free agents' rosters are priced to fit the fixed ones. Returns the fixed
+        agents' rosters and each free agent's heaviest roster in the last relaxation; None when time
+        runs out first. The master's relaxation is restored afterwards (the new columns stay)."""
+        fixed: dict[str, int] = {}
+        closed: list[pywraplp.Variable] = []
+        support = self.support
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+                while remaining() > 0.05:
+                    value, weights = self.master.solve()
+                    free = [agent_id for agent_id in self.pricing if agent_id not in fixed]
+                    heaviest = {agent_id: max(range(len(weights[agent_id])), key=weights[agent_id].__getitem__)
+                                for agent_id in free}
+                    logger.debug("columns: dive, %d agents fixed, relaxation %.2f", len(fixed), value)
+                    if len(free) <= leave_free:
+                        return ({agent_id: self.columns[agent_id][k][1] for agent_id, k in fixed.items()},
+                                {agent_id: self.columns[agent_id][k][1] for agent_id, k in heaviest.items()})
+                    ranked = sorted(free, key=lambda a: -weights[a][heaviest[a]])
+                    heavy = [a for a in ranked if weights[a][heaviest[a]] >= DIVE_FIX_WEIGHT - 1e-6]
+                    light = ranked[len(heavy):]
+                    for agent_id in heavy + light[:math.ceil(DIVE_FIX_SHARE * len(light))]:
+                        fixed[agent_id] = heaviest[agent_id]
+                        for k, weight in enumerate(self.master.weights[agent_id]):
+                            if k != heaviest[agent_id]:
+                                weight.SetUb(0)
+                                closed.append(weight)
+                    free = [agent_id for agent_id in free if agent_id not in fixed]
+                    for _ in range(DIVE_ROUNDS if free else 0):
+                        _, duals, convexity = self._relaxation()
+                        if not self._price_round(pool, free, duals, duals, convexity, remaining, solver_for,
+                                                 charge)[0]:
+                            break
+        finally:
+            for weight in closed:
+                weight.SetUb(self.master.lp.infinity())
+            self.support = support
+        return None
+
+    def _price_round(self, pool: ThreadPoolExecutor, agent_ids: list[str], priced_at: dict[tuple[int, str], float],
+                     duals: dict[tuple[int, str], float], convexity: dict[str, float], remaining: Callable[[], float],
+                     solver_for: Callable[[float], cp_model.CpSolver],
+                     charge: Callable[[cp_model.CpSolver], None]) -> tuple[int, float, bool, bool]:
+        """Price each agent at `priced_at` and add its rosters whose reduced cost at the relaxation's
+        `duals` is negative. Returns the rosters added, the sum of the agents' least priced costs, whether
+        every agent was priced, and whether every pricing was proven optimal."""
+        prices = {key: round(PRICE_SCALE * dual) for key, dual in priced_at.items()}
+        solvers = [_pricing_solver(solver_for(min(PRICE_MAX_S, remaining()))) for _ in agent_ids]
+        results = list(pool.map(self._price, agent_ids, solvers, [prices] * len(agent_ids)))
+        added, least_total, priced_all, optimal = 0, 0.0, True, True
+        for agent_id, solver, result in zip(agent_ids, solvers, results, strict=True):
+            charge(solver)
+            if result is None:
+                priced_all = False
+                continue
+            least, found = result
+            optimal = optimal and solver.response_proto.status == cp_model.OPTIMAL
+            least_total += least / PRICE_SCALE
+            row_of = self.pricing[agent_id].row_of
+            for cost, roster in found:
+                reduced = cost - sum(duals.get(row_of[cell], 0.0) for cell in roster) - convexity[agent_id]
+                if reduced < -1e-6 and not self.master.has(agent_id, roster):
+                    self._add(agent_id, cost, roster)
+                    added += 1
+        return added, least_total, priced_all, optimal
 
     def integer_master(self, hint: dict[str, Roster], solver: cp_model.CpSolver) -> dict[str, Roster] | None:
         """One roster per agent among the columns, cheapest in total; None without a solution."""
