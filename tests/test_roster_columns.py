@@ -109,36 +109,46 @@ def test_dive_fixes_one_generated_roster_per_agent_and_restores_the_relaxation(m
     schedule of the full model no better than the bound; afterwards the master's relaxation is the
     converged one again (diving closed columns and priced new ones) and its support is unchanged;
     without time left there is no dive."""
-    from optimizer.solve import roster_columns
-
-    monkeypatch.setattr(roster_columns, "SMOOTHING", 0.0)
-    monkeypatch.setattr(roster_columns, "COLUMNS_PER_PRICING", 1)
-    m = model_of(4)
-    columns = Columns.build(m)
-    b = budget(60)
-    assert columns.add_rosters(columns.rosters_of(first_solution(m).solution), lambda s: b.solver(s, workers=1),
-                               b.charge)
-    columns.generate(b.remaining, lambda s: b.solver(s, workers=1), b.charge, workers=2)
-    assert columns.converged and any(len(rosters) > 1 for rosters in columns.support.values())
+    m, columns, b = _fractional_instance4(monkeypatch)
     relaxation, support = columns.relaxation, dict(columns.support)
 
     assert columns.dive(lambda: 0.0, lambda s: b.solver(s, workers=1), b.charge, workers=2) is None
     dived = columns.dive(b.remaining, lambda s: b.solver(s, workers=1), b.charge, workers=2)
     assert dived is not None
-    fixed, free = dived
-    assert set(fixed) == set(m.agents) and free == {}
-    for agent_id, roster in fixed.items():
+    assert set(dived.fixed) == set(m.agents) and dived.heaviest == {} == dived.support
+    for agent_id, roster in dived.fixed.items():
         assert roster in [r for _, r in columns.columns[agent_id]]
-    schedule = roster_lns._schedule_of(m, fixed, b)
+    schedule = roster_lns._schedule_of(m, dived.fixed, b)
     assert schedule is not None and schedule.objective >= 1716
     assert columns.master.solve()[0] == pytest.approx(relaxation, abs=1e-6)
     assert columns.support == support
 
-    fixed, free = columns.dive(b.remaining, lambda s: b.solver(s, workers=1), b.charge, workers=2, leave_free=5)
-    assert len(free) <= 5 and set(fixed) | set(free) == set(m.agents) and not set(fixed) & set(free)
+    part = columns.dive(b.remaining, lambda s: b.solver(s, workers=1), b.charge, workers=2, leave_free=5)
+    assert len(part.heaviest) <= 5 and set(part.fixed) | set(part.heaviest) == set(m.agents)
+    assert not set(part.fixed) & set(part.heaviest) and set(part.support) == set(part.heaviest)
+    deeper = columns.dive(b.remaining, lambda s: b.solver(s, workers=1), b.charge, workers=2, start=part)
+    assert set(deeper.fixed) == set(m.agents) and deeper.fixed.items() >= part.fixed.items()
+    assert deeper.relaxation >= part.relaxation - 1e-6
+
     finished = roster_lns._dive(m, columns, b)
     assert finished is not None and finished.objective >= 1716
     assert finished.solver.objective_value == finished.objective
+
+
+@requires_set("curtois")
+def test_a_dive_that_may_leave_agents_free_stops_before_the_relaxation_jumps(monkeypatch):
+    """With no rise of the relaxation allowed, a dive that may leave agents free ends where the
+    relaxation is still the converged one (the step that raised it undone); a dive to the last
+    agent goes on regardless."""
+    from optimizer.solve import roster_columns
+
+    monkeypatch.setattr(roster_columns, "DIVE_JUMP", 0.0)
+    m, columns, b = _fractional_instance4(monkeypatch)
+    stopped = columns.dive(b.remaining, lambda s: b.solver(s, workers=1), b.charge, workers=2, leave_free=1)
+    assert stopped.relaxation == pytest.approx(columns.relaxation, abs=1e-6)
+    assert len(stopped.heaviest) > 1
+    whole = columns.dive(b.remaining, lambda s: b.solver(s, workers=1), b.charge, workers=2)
+    assert set(whole.fixed) == set(m.agents) and whole.relaxation > columns.relaxation + 1e-6
 
 
 @requires_set("curtois")
@@ -244,3 +254,20 @@ def test_smoothing_and_several_rosters_per_pricing_reach_the_same_relaxation(n, 
         assert columns.converged and columns.relaxation is not None and columns.bound is not None
         values.append((math.ceil(columns.relaxation - 1e-6), columns.bound))
     assert values[1] == values[0] and values[2] == values[0]
+
+
+def _fractional_instance4(monkeypatch) -> tuple[ScheduleModel, Columns, Budget]:
+    """Instance4's columns generated to convergence without smoothing and one roster per pricing,
+    which leaves its relaxation fractional (with smoothing it is integral)."""
+    from optimizer.solve import roster_columns
+
+    monkeypatch.setattr(roster_columns, "SMOOTHING", 0.0)
+    monkeypatch.setattr(roster_columns, "COLUMNS_PER_PRICING", 1)
+    m = model_of(4)
+    columns = Columns.build(m)
+    b = budget(60)
+    assert columns.add_rosters(columns.rosters_of(first_solution(m).solution), lambda s: b.solver(s, workers=1),
+                               b.charge)
+    columns.generate(b.remaining, lambda s: b.solver(s, workers=1), b.charge, workers=2)
+    assert columns.converged and any(len(rosters) > 1 for rosters in columns.support.values())
+    return m, columns, b

@@ -31,6 +31,7 @@ the restricted model (its relaxation is weak, 406 against the optimum 439).
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -44,7 +45,7 @@ from optimizer.domain.schedule import SolveStats
 from optimizer.model.builder import ScheduleModel
 from optimizer.solve.parallel import one_per_worker
 from optimizer.solve.progress import ProgressCallback, ProgressEvent
-from optimizer.solve.roster_columns import Columns, Roster, fixed_copy, hint_all, separable
+from optimizer.solve.roster_columns import Columns, Dive, Roster, fixed_copy, hint_all, separable
 
 if TYPE_CHECKING:
     from optimizer.solve.solver import Budget
@@ -65,6 +66,12 @@ stops when it has used DIVE_SHARE of the time left. Measured on Curtois Instance
 seeds 1-3): with 3-8 agents left free the full model completed the dive at 1,304-1,316 within 0.1-3.3 s;
 with 12-13 free it stalled at 1,400-1,501 (the heaviest rosters as hint). Fixing one agent at a time
 to the end: 1,320 in 19 s."""
+DIVE_COMPLETE_S = 2.0
+DIVE_CLOSE = 5
+DIVE_DEEPER_SHARE = 0.5
+"""Completing a dive (`_complete`): each of its two searches gets DIVE_COMPLETE_S. When the schedule
+costs more than DIVE_CLOSE above the dive's relaxation, the dive goes on to fix every agent, for
+at most DIVE_DEEPER_SHARE of the time left after the first dive's share."""
 MASTER_PROBE_S = 2.0
 MASTER_PROMISING = 1.15
 """The integer master first runs for MASTER_PROBE_S and goes on only when its schedule costs at most
@@ -255,11 +262,13 @@ def _recombine(m: ScheduleModel, incumbent: Incumbent, budget: Budget, emit: Pro
 
 def _dive(m: ScheduleModel, columns: Columns, budget: Budget) -> Incumbent | None:
     """A schedule by diving in the converged relaxation (`Columns.dive`) until DIVE_LEAVE_FREE agents
-    are free, then the full model with the other agents fixed, hinted with the free agents' heaviest
-    rosters; for at most DIVE_SHARE of the time left."""
+    are free, then completed by the full model (`_complete`); when that schedule is not within
+    DIVE_CLOSE of the dive's relaxation, the dive goes on to the last agent. For at most DIVE_SHARE
+    of the time left, and DIVE_DEEPER_SHARE more for the deeper dive."""
     if not columns.converged:
         return None
     stop_at = budget.remaining() * (1 - DIVE_SHARE)
+    deeper_stop_at = stop_at * (1 - DIVE_DEEPER_SHARE)
 
     def solver_for(seconds: float) -> cp_model.CpSolver:
         return budget.solver(seconds, workers=1, seed_offset=5002)
@@ -268,25 +277,49 @@ def _dive(m: ScheduleModel, columns: Columns, budget: Budget) -> Incumbent | Non
                          leave_free=DIVE_LEAVE_FREE)
     if dived is None:
         return None
-    fixed, suggested = dived
-    rosters = {**fixed, **suggested}
-    model = fixed_copy(m.model, (
-        (x.index, int((day, k) in fixed[agent_id]))
-        for agent_id, agent_vars in m.agents.items() if agent_id in fixed
-        for day, day_vars in agent_vars.days.items() for k, x in enumerate(day_vars.x)))
-    model.clear_hints()
-    for agent_id, agent_vars in m.agents.items():
-        for day, day_vars in agent_vars.days.items():
-            for k, x in enumerate(day_vars.x):
-                model.add_hint(x, (day, k) in rosters[agent_id])
-    solver = budget.solver(max(0.05, budget.remaining() - stop_at), seed_offset=5003)
-    status = solver.solve(model)
-    budget.charge(solver)
-    logger.info("roster columns: dive, %d agents fixed, then %s %s", len(fixed), solver.status_name(status),
-                solver.objective_value if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else "-")
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    return Incumbent(list(solver.response_proto.solution), solver.objective_value, solver)
+    best = _complete(m, dived, budget)
+    if best is None or best.objective > math.ceil(dived.relaxation - 1e-6) + DIVE_CLOSE:
+        deeper = columns.dive(lambda: budget.remaining() - deeper_stop_at, solver_for, budget.charge,
+                              budget.settings.workers, start=dived)
+        if deeper is not None and (schedule := _complete(m, deeper, budget)) is not None \
+                and (best is None or schedule.objective < best.objective):
+            best = schedule
+    return best
+
+
+def _complete(m: ScheduleModel, dived: Dive, budget: Budget) -> Incumbent | None:
+    """The best schedule of the full model with the dive's fixed agents fixed, hinted with the free
+    agents' heaviest rosters: first with the free agents restricted to the shift options of their
+    rosters in the dive's relaxation, then, unless that schedule meets the relaxation, unrestricted;
+    DIVE_COMPLETE_S each."""
+    rosters = {**dived.fixed, **dived.heaviest}
+    allowed = {agent_id: set(roster).union(*dived.support.get(agent_id, [])) for agent_id, roster in rosters.items()}
+    best: Incumbent | None = None
+    for restrict in (True, False) if dived.heaviest else (False,):
+        model = fixed_copy(m.model, (
+            (x.index, int((day, k) in allowed[agent_id]) if agent_id in dived.fixed else 0)
+            for agent_id, agent_vars in m.agents.items()
+            for day, day_vars in agent_vars.days.items() for k, x in enumerate(day_vars.x)
+            if agent_id in dived.fixed or (restrict and (day, k) not in allowed[agent_id])))
+        if best is not None:
+            hint_all(model, best.solution)
+        else:
+            model.clear_hints()
+            for agent_id, agent_vars in m.agents.items():
+                for day, day_vars in agent_vars.days.items():
+                    for k, x in enumerate(day_vars.x):
+                        model.add_hint(x, (day, k) in rosters[agent_id])
+        solver = budget.solver(min(DIVE_COMPLETE_S, budget.remaining()), seed_offset=5003)
+        status = solver.solve(model)
+        budget.charge(solver)
+        logger.info("roster columns: dive, %d agents fixed (relaxation %.2f), %s: %s %s", len(dived.fixed),
+                    dived.relaxation, "restricted" if restrict else "full model", solver.status_name(status),
+                    solver.objective_value if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else "-")
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (best is None or solver.objective_value < best.objective):
+            best = Incumbent(list(solver.response_proto.solution), solver.objective_value, solver)
+        if best is not None and best.objective <= math.ceil(dived.relaxation - 1e-6):
+            break
+    return best
 
 
 def _integer_master(columns: Columns, start: dict[str, Roster], budget: Budget) -> dict[str, Roster] | None:
