@@ -34,7 +34,9 @@ Diving (`dive`) goes further where the columns fit together only fractionally: f
 rosters weigh most in the relaxation, price new rosters for the others against them, and repeat;
 the last few agents are left to the full model. On Instance8 (30 agents, relaxation 1,296.6) the
 relaxation rose to 1,298-1,305 with 20-24 agents fixed, and the full model completed the schedule at
-1,304-1,316 (seeds 1-3), where the integer master stayed at 1,415-3,642.
+1,304-1,316 (seeds 1-3), where the integer master stayed at 1,415-3,642. A dive is greedy and does
+not backtrack: in about one run in three an early choice makes the relaxation jump (1,303 -> 1,333)
+and the rosters no longer combine well (1,400-1,500); such a step is undone and the dive ends.
 """
 
 from __future__ import annotations
@@ -95,11 +97,14 @@ with both and the master kept from round to round, 29 rounds in 51 s; Instance8 
 DIVE_FIX_SHARE = 0.1
 DIVE_ROUNDS = 10
 DIVE_FIX_WEIGHT = 0.7
+DIVE_FIX_SHARE_MAX = 0.4
 DIVE_JUMP = 0.005
-"""Diving (`Columns.dive`): each step fixes the integral agents and this share of the others (those
-whose heaviest roster weighs most), then re-prices the free agents for at most DIVE_ROUNDS rounds.
-A step that raises the relaxation by more than DIVE_JUMP (relative) is undone and the dive ends
-there: on Instance8 the steps raise it by 0.0-0.45 %, except in runs whose last steps jumped 1,303 ->
+"""Diving (`Columns.dive`): each step fixes the integral agents and DIVE_FIX_SHARE of the others
+(those whose heaviest roster weighs most), or twice the last step's share, up to DIVE_FIX_SHARE_MAX,
+when that step left the relaxation unchanged (on Instance12 it stayed at 4,040 while 36 of 60 agents
+were fixed in 11 s at one share); then it re-prices the free agents for at most DIVE_ROUNDS rounds.
+A longer step that raises the relaxation by more than DIVE_JUMP (relative) is undone and the dive goes
+on in short steps; a short one is undone and the dive ends there (unless it must fix every agent): on Instance8 the steps raise it by 0.0-0.45 %, except in runs whose last steps jumped 1,303 ->
 1,318 -> 1,332, and those dives were completed at 1,401-1,501 instead of 1,302-1,310."""
 
 Roster = tuple[tuple[int, int], ...]
@@ -262,18 +267,19 @@ class Columns:
     def dive(self, remaining: Callable[[], float], solver_for: Callable[[float], cp_model.CpSolver],
              charge: Callable[[cp_model.CpSolver], None], workers: int,
              leave_free: int = 0, start: Dive | None = None) -> Dive | None:
-        """Rosters by diving: fix the agents whose rosters weigh most in the relaxation (every one at
-        DIVE_FIX_WEIGHT or more, and DIVE_FIX_SHARE of the others), re-price the agents still free
-        for up to DIVE_ROUNDS rounds, and again until at most `leave_free` agents are free, or (when
-        some may stay free) until a step raises the relaxation by more than DIVE_JUMP (that step is
-        undone). Unlike the integer
-        master's, the free agents' rosters are priced to fit the fixed ones. None when time runs out
-        first. The master's relaxation is restored afterwards (the new columns stay). From `start`
-        (an earlier dive), its fixed agents stay fixed and the dive goes on."""
+        """Rosters by diving: fix the agents whose rosters weigh most in the relaxation (`_dive_step`),
+        re-price the agents still free for up to DIVE_ROUNDS rounds, and again until at most
+        `leave_free` agents are free. Unlike the integer master's, the free agents' rosters are priced
+        to fit the fixed ones. A step that raises the relaxation by more than DIVE_JUMP is undone; after
+        a long step the dive goes on in short ones, after a short one it ends there when agents may
+        stay free. When time runs out, where the dive got to (None before its first relaxation). From
+        `start` (an earlier dive), its fixed agents stay fixed. The master's relaxation is restored
+        afterwards (the new columns stay)."""
         fixed: dict[str, int] = {}
         closed: list[pywraplp.Variable] = []
         support = self.support
         last: Dive | None = None
+        share, step = DIVE_FIX_SHARE, []  # the last step's share of the light agents, and its agents
 
         def fix(agent_id: str, k: int) -> None:
             fixed[agent_id] = k
@@ -288,23 +294,28 @@ class Columns:
             with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
                 while remaining() > 0.05:
                     value, weights = self.master.solve()
+                    logger.debug("columns: dive, %d agents fixed, relaxation %.2f", len(fixed), value)
+                    if last is not None and value > last.relaxation * (1 + DIVE_JUMP):
+                        if share > DIVE_FIX_SHARE:  # a long step jumped: undo it, go on in short steps
+                            for agent_id in step:
+                                del fixed[agent_id]
+                                for weight in self.master.weights[agent_id]:
+                                    weight.SetUb(self.master.lp.infinity())
+                            share, step = DIVE_FIX_SHARE, []
+                            continue
+                        if leave_free:
+                            return last
+                    # a step that left the relaxation as it was (not the first after an undo) doubles
+                    share = DIVE_FIX_SHARE if last is None or value > last.relaxation + 1e-6 or not step \
+                        else min(DIVE_FIX_SHARE_MAX, 2 * share)
                     free = [agent_id for agent_id in self.pricing if agent_id not in fixed]
                     heaviest = {agent_id: max(range(len(weights[agent_id])), key=weights[agent_id].__getitem__)
                                 for agent_id in free}
-                    logger.debug("columns: dive, %d agents fixed, relaxation %.2f", len(fixed), value)
-                    if leave_free and last is not None and value > last.relaxation * (1 + DIVE_JUMP):
-                        return last
-                    last = Dive({agent_id: self.columns[agent_id][k][1] for agent_id, k in fixed.items()},
-                                {agent_id: self.columns[agent_id][k][1] for agent_id, k in heaviest.items()},
-                                {agent_id: [roster for weight, (_, roster) in zip(weights[agent_id],
-                                                                                   self.columns[agent_id], strict=True)
-                                            if weight > 1e-6] for agent_id in free}, value)
+                    last = self._dive_state(fixed, heaviest, weights, value)
                     if len(free) <= leave_free:
                         return last
-                    ranked = sorted(free, key=lambda a: -weights[a][heaviest[a]])
-                    heavy = [a for a in ranked if weights[a][heaviest[a]] >= DIVE_FIX_WEIGHT - 1e-6]
-                    light = ranked[len(heavy):]
-                    for agent_id in heavy + light[:math.ceil(DIVE_FIX_SHARE * len(light))]:
+                    step = _dive_step(weights, heaviest, share)
+                    for agent_id in step:
                         fix(agent_id, heaviest[agent_id])
                     free = [agent_id for agent_id in free if agent_id not in fixed]
                     for _ in range(DIVE_ROUNDS if free else 0):
@@ -316,7 +327,16 @@ class Columns:
             for weight in closed:
                 weight.SetUb(self.master.lp.infinity())
             self.support = support
-        return None
+        return last
+
+    def _dive_state(self, fixed: dict[str, int], heaviest: dict[str, int], weights: dict[str, list[float]],
+                    value: float) -> Dive:
+        """The dive's state: `fixed` and `heaviest` name column indices; the free agents are `heaviest`'s."""
+        return Dive({agent_id: self.columns[agent_id][k][1] for agent_id, k in fixed.items()},
+                    {agent_id: self.columns[agent_id][k][1] for agent_id, k in heaviest.items()},
+                    {agent_id: [roster for weight, (_, roster) in zip(weights[agent_id], self.columns[agent_id],
+                                                                       strict=True) if weight > 1e-6]
+                     for agent_id in heaviest}, value)
 
     def _price_round(self, pool: ThreadPoolExecutor, agent_ids: list[str], priced_at: dict[tuple[int, str], float],
                      duals: dict[tuple[int, str], float], convexity: dict[str, float], remaining: Callable[[], float],
@@ -509,6 +529,15 @@ class _MasterLP:
             raise RuntimeError("the master relaxation has no optimum")  # every agent has a column: it has
         return (self.lp.Objective().Value(),
                 {agent_id: [w.solution_value() for w in weights] for agent_id, weights in self.weights.items()})
+
+
+def _dive_step(weights: dict[str, list[float]], heaviest: dict[str, int], share: float) -> list[str]:
+    """The free agents (`heaviest`'s) a dive step fixes: every one whose heaviest roster weighs
+    DIVE_FIX_WEIGHT or more, and `share` of the others, those whose heaviest roster weighs most."""
+    ranked = sorted(heaviest, key=lambda a: -weights[a][heaviest[a]])
+    heavy = [a for a in ranked if weights[a][heaviest[a]] >= DIVE_FIX_WEIGHT - 1e-6]
+    light = ranked[len(heavy):]
+    return heavy + light[:math.ceil(share * len(light))]
 
 
 def fixed_copy(model: cp_model.CpModel, values: Iterable[tuple[int, int]]) -> cp_model.CpModel:

@@ -59,19 +59,32 @@ EXPLORE = 0.3
 
 COLUMNS_SHARE = 0.5
 """Column generation stops when it has used this share of the time left when it started."""
-DIVE_SHARE = 0.5
+DIVE_SHARE = 0.7
 DIVE_LEAVE_FREE = 8
-"""Diving in the converged relaxation (see `_dive`) leaves this many agents free for the full model, and
-stops when it has used DIVE_SHARE of the time left. Measured on Curtois Instance8 (60 s, 2 workers,
-seeds 1-3): with 3-8 agents left free the full model completed the dive at 1,304-1,316 within 0.1-3.3 s;
-with 12-13 free it stalled at 1,400-1,501 (the heaviest rosters as hint). Fixing one agent at a time
-to the end: 1,320 in 19 s."""
+DIVE_NEAR = 0.01
+"""Diving in the relaxation (see `_dive`) leaves this many agents free for the full model, and stops
+when it has used DIVE_SHARE of the time left. It also dives when generation stopped with its
+relaxation within DIVE_NEAR of its bound (Instance12 often stops at 4,040-4,041 against a bound of
+4,013-4,037). Measured on Curtois Instance8 (60 s, 2 workers, seeds 1-3): with 3-8 agents left free
+the full model completed the dive at 1,304-1,316 within 0.1-3.3 s; with 12-13 free it stalled at
+1,400-1,501 (the heaviest rosters as hint). Fixing one agent at a time to the end: 1,320 in 19 s.
+On Instance12 (2026-11-29, seeds 1-3) the dive had fixed 37-43 of 60 agents when its share (0.7)
+ran out, and the completion found 4,040 (proven optimal by the bound), 4,146 and 4,340; with a share
+of 0.5 and fixed steps the dive reached 36 agents and the run ended at 4,901."""
 DIVE_COMPLETE_S = 2.0
+DIVE_COMPLETE_PER_AGENT_S = 0.4
 DIVE_CLOSE = 5
 DIVE_DEEPER_SHARE = 0.5
-"""Completing a dive (`_complete`): each of its two searches gets DIVE_COMPLETE_S. When the schedule
+"""Completing a dive (`_complete`): the search restricted to the relaxation's rosters gets
+DIVE_COMPLETE_PER_AGENT_S per free agent (at least DIVE_COMPLETE_S: with 18 agents free on Instance12,
+2 s gave 4,549 where 7 s gave 4,146), the full model DIVE_COMPLETE_S. When the schedule
 costs more than DIVE_CLOSE above the dive's relaxation, the dive goes on to fix every agent, for
-at most DIVE_DEEPER_SHARE of the time left after the first dive's share."""
+at most DIVE_DEEPER_SHARE of the time left after the first dive's share. Measured on Instance8 (60 s,
+2 workers, seeds 1-3, 2026-11-29): where the dive's relaxation was 1,305.2 and 1,309.4 the restricted
+search proved 1,305 and 1,309 optimal in under 0.3 s; in the third run the dive stopped at 19 agents
+fixed (relaxation 1,310.2, the next step jumped to 1,333), the two searches found 1,405 and 1,403,
+the dive to the last agent 1,405, and the neighbourhoods ended at 1,314 (1,401 with that seed when
+the full model alone completed a dive to 22 agents, 5 s)."""
 MASTER_PROBE_S = 2.0
 MASTER_PROMISING = 1.15
 """The integer master first runs for MASTER_PROBE_S and goes on only when its schedule costs at most
@@ -261,11 +274,14 @@ def _recombine(m: ScheduleModel, incumbent: Incumbent, budget: Budget, emit: Pro
 
 
 def _dive(m: ScheduleModel, columns: Columns, budget: Budget) -> Incumbent | None:
-    """A schedule by diving in the converged relaxation (`Columns.dive`) until DIVE_LEAVE_FREE agents
+    """A schedule by diving in the relaxation (converged, or within DIVE_NEAR of the column generation
+    bound) (`Columns.dive`) until DIVE_LEAVE_FREE agents
     are free, then completed by the full model (`_complete`); when that schedule is not within
     DIVE_CLOSE of the dive's relaxation, the dive goes on to the last agent. For at most DIVE_SHARE
     of the time left, and DIVE_DEEPER_SHARE more for the deeper dive."""
-    if not columns.converged:
+    near = columns.bound is not None and columns.relaxation is not None and \
+        columns.relaxation - columns.bound <= DIVE_NEAR * abs(columns.relaxation)
+    if not (columns.converged or near):
         return None
     stop_at = budget.remaining() * (1 - DIVE_SHARE)
     deeper_stop_at = stop_at * (1 - DIVE_DEEPER_SHARE)
@@ -309,7 +325,8 @@ def _complete(m: ScheduleModel, dived: Dive, budget: Budget) -> Incumbent | None
                 for day, day_vars in agent_vars.days.items():
                     for k, x in enumerate(day_vars.x):
                         model.add_hint(x, (day, k) in rosters[agent_id])
-        solver = budget.solver(min(DIVE_COMPLETE_S, budget.remaining()), seed_offset=5003)
+        limit = max(DIVE_COMPLETE_S, DIVE_COMPLETE_PER_AGENT_S * len(dived.heaviest)) if restrict else DIVE_COMPLETE_S
+        solver = budget.solver(min(limit, budget.remaining()), seed_offset=5003)
         status = solver.solve(model)
         budget.charge(solver)
         logger.info("roster columns: dive, %d agents fixed (relaxation %.2f), %s: %s %s", len(dived.fixed),
