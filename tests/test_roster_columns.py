@@ -152,6 +152,21 @@ def test_a_dive_that_may_leave_agents_free_stops_before_the_relaxation_jumps(mon
 
 
 @requires_set("curtois")
+def test_a_dive_out_of_time_returns_where_it_got_to(monkeypatch):
+    """Time runs out after the dive's first relaxation: the dive returns that state (nothing fixed,
+    every agent free with its heaviest roster), not nothing."""
+    m, columns, b = _fractional_instance4(monkeypatch)
+    calls = iter([b.remaining()])
+
+    def remaining() -> float:
+        return next(calls, 0.0)
+
+    stopped = columns.dive(remaining, lambda s: b.solver(s, workers=1), b.charge, workers=2)
+    assert stopped is not None and stopped.fixed == {} and set(stopped.heaviest) == set(m.agents)
+    assert stopped.relaxation == pytest.approx(columns.relaxation, abs=1e-6)
+
+
+@requires_set("curtois")
 def test_recombination_escapes_and_proves_a_bound_on_instance5():
     """From the one model's first schedule, the recombined schedule is much better, the bound is the
     published column generation bound (1141; best known 1143), and the schedule's objective is the

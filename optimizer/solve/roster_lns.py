@@ -25,7 +25,9 @@ options of the relaxation's rosters, then in the full model. Measured at 60 s, 2
 Instance4 1,718 -> 1,716 and Instance11 3,547 -> 3,443, both proven optimal; Instance5 1,149-1,238
 -> 1,143-1,145 (but 1,233 in one run of 2026-11-27); Instance8 1,468-1,565 -> 1,306-1,438 (the
 restricted model: 1,309-1,520); Instance9 443 -> 451-462 with the integer master alone, 439-444 with
-the restricted model (its relaxation is weak, 406 against the optimum 439).
+the restricted model (its relaxation is weak, 406 against the optimum 439). With a dive in the
+relaxation instead of the integer master (suite runs of 2026-11-29, seeds 1-3): Instance8 1,313 /
+1,402 / 1,313, Instance12 4,145 / 4,149 / 4,143 (4,385-5,245 with the master).
 """
 
 from __future__ import annotations
@@ -228,9 +230,9 @@ def improve_in_model(
 def _recombine(m: ScheduleModel, incumbent: Incumbent, budget: Budget, emit: ProgressCallback, stats: SolveStats,
                bound: float | None) -> tuple[Incumbent, float | None, cp_model.CpModel | None]:
     """Column generation from the incumbent's rosters for at most COLUMNS_SHARE of the time left;
-    then a dive when generation converged, else the integer master; then the full model restricted
-    to the relaxation's rosters, the incumbent's and the dive's or the master's, hinted with the best
-    schedule so far. Returns the best schedule, the better bound and the restricted model (None when
+    then a dive when generation converged or came near its bound (`_dive`), else the integer master;
+    then the full model restricted to the relaxation's rosters, the incumbent's and the dive's or the
+    master's, hinted with the best schedule so far. Returns the best schedule, the better bound and the restricted model (None when
     generation did not get there)."""
     emit(ProgressEvent(budget.elapsed(), "improve", objective=incumbent.objective, bound=bound,
                        message="column generation over whole rosters"))
@@ -274,11 +276,11 @@ def _recombine(m: ScheduleModel, incumbent: Incumbent, budget: Budget, emit: Pro
 
 
 def _dive(m: ScheduleModel, columns: Columns, budget: Budget) -> Incumbent | None:
-    """A schedule by diving in the relaxation (converged, or within DIVE_NEAR of the column generation
-    bound) (`Columns.dive`) until DIVE_LEAVE_FREE agents
-    are free, then completed by the full model (`_complete`); when that schedule is not within
-    DIVE_CLOSE of the dive's relaxation, the dive goes on to the last agent. For at most DIVE_SHARE
-    of the time left, and DIVE_DEEPER_SHARE more for the deeper dive."""
+    """A schedule by diving (`Columns.dive`) in the relaxation, when generation converged or ended
+    within DIVE_NEAR of its bound, until DIVE_LEAVE_FREE agents are free, then completed by the full
+    model (`_complete`); when that schedule is not within DIVE_CLOSE of the dive's relaxation, the
+    dive goes on to the last agent. For at most DIVE_SHARE of the time left, and DIVE_DEEPER_SHARE
+    more for the deeper dive."""
     near = columns.bound is not None and columns.relaxation is not None and \
         columns.relaxation - columns.bound <= DIVE_NEAR * abs(columns.relaxation)
     if not (columns.converged or near):
@@ -306,8 +308,8 @@ def _dive(m: ScheduleModel, columns: Columns, budget: Budget) -> Incumbent | Non
 def _complete(m: ScheduleModel, dived: Dive, budget: Budget) -> Incumbent | None:
     """The best schedule of the full model with the dive's fixed agents fixed, hinted with the free
     agents' heaviest rosters: first with the free agents restricted to the shift options of their
-    rosters in the dive's relaxation, then, unless that schedule meets the relaxation, unrestricted;
-    DIVE_COMPLETE_S each."""
+    rosters in the dive's relaxation, then, unless that schedule meets the relaxation, unrestricted
+    (time limits: DIVE_COMPLETE_PER_AGENT_S and DIVE_COMPLETE_S)."""
     rosters = {**dived.fixed, **dived.heaviest}
     allowed = {agent_id: set(roster).union(*dived.support.get(agent_id, [])) for agent_id, roster in rosters.items()}
     best: Incumbent | None = None
@@ -326,7 +328,7 @@ def _complete(m: ScheduleModel, dived: Dive, budget: Budget) -> Incumbent | None
                     for k, x in enumerate(day_vars.x):
                         model.add_hint(x, (day, k) in rosters[agent_id])
         limit = max(DIVE_COMPLETE_S, DIVE_COMPLETE_PER_AGENT_S * len(dived.heaviest)) if restrict else DIVE_COMPLETE_S
-        solver = budget.solver(min(limit, budget.remaining()), seed_offset=5003)
+        solver = budget.solver(max(0.05, min(limit, budget.remaining())), seed_offset=5003)
         status = solver.solve(model)
         budget.charge(solver)
         logger.info("roster columns: dive, %d agents fixed (relaxation %.2f), %s: %s %s", len(dived.fixed),
