@@ -36,7 +36,8 @@ the last few agents are left to the full model. On Instance8 (30 agents, relaxat
 relaxation rose to 1,298-1,305 with 20-24 agents fixed, and the full model completed the schedule at
 1,304-1,316 (seeds 1-3), where the integer master stayed at 1,415-3,642. A dive is greedy and does
 not backtrack: in about one run in three an early choice makes the relaxation jump (1,303 -> 1,333)
-and the rosters no longer combine well (1,400-1,500); such a step is undone and the dive ends.
+and the rosters no longer combine well (1,400-1,500); such a step is undone, and the dive ends
+there or, after a long step, goes on in short ones (see DIVE_JUMP).
 """
 
 from __future__ import annotations
@@ -103,9 +104,10 @@ DIVE_JUMP = 0.005
 (those whose heaviest roster weighs most), or twice the last step's share, up to DIVE_FIX_SHARE_MAX,
 when that step left the relaxation unchanged (on Instance12 it stayed at 4,040 while 36 of 60 agents
 were fixed in 11 s at one share); then it re-prices the free agents for at most DIVE_ROUNDS rounds.
-A longer step that raises the relaxation by more than DIVE_JUMP (relative) is undone and the dive goes
-on in short steps; a short one is undone and the dive ends there (unless it must fix every agent): on Instance8 the steps raise it by 0.0-0.45 %, except in runs whose last steps jumped 1,303 ->
-1,318 -> 1,332, and those dives were completed at 1,401-1,501 instead of 1,302-1,310."""
+A longer step that raises the relaxation by more than DIVE_JUMP (relative) is undone and the dive
+goes on in short steps; a short one is undone and the dive ends there (unless it must fix every
+agent): on Instance8 the steps raise it by 0.0-0.45 %, except in runs whose last steps jumped
+1,303 -> 1,318 -> 1,332, and those dives were completed at 1,401-1,501 instead of 1,302-1,310."""
 
 Roster = tuple[tuple[int, int], ...]
 """(day, option index within that day's options) of each shift of one agent's roster, sorted."""

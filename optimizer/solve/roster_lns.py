@@ -232,8 +232,8 @@ def _recombine(m: ScheduleModel, incumbent: Incumbent, budget: Budget, emit: Pro
     """Column generation from the incumbent's rosters for at most COLUMNS_SHARE of the time left;
     then a dive when generation converged or came near its bound (`_dive`), else the integer master;
     then the full model restricted to the relaxation's rosters, the incumbent's and the dive's or the
-    master's, hinted with the best schedule so far. Returns the best schedule, the better bound and the restricted model (None when
-    generation did not get there)."""
+    master's, hinted with the best schedule so far. Returns the best schedule, the better bound and
+    the restricted model (None when generation did not get there)."""
     emit(ProgressEvent(budget.elapsed(), "improve", objective=incumbent.objective, bound=bound,
                        message="column generation over whole rosters"))
     columns = generated_columns(m, incumbent.solution, budget, COLUMNS_SHARE * budget.remaining())
@@ -327,14 +327,17 @@ def _complete(m: ScheduleModel, dived: Dive, budget: Budget) -> Incumbent | None
                 for day, day_vars in agent_vars.days.items():
                     for k, x in enumerate(day_vars.x):
                         model.add_hint(x, (day, k) in rosters[agent_id])
-        limit = max(DIVE_COMPLETE_S, DIVE_COMPLETE_PER_AGENT_S * len(dived.heaviest)) if restrict else DIVE_COMPLETE_S
+        limit = DIVE_COMPLETE_S
+        if restrict:
+            limit = max(limit, DIVE_COMPLETE_PER_AGENT_S * len(dived.heaviest))
         solver = budget.solver(max(0.05, min(limit, budget.remaining())), seed_offset=5003)
         status = solver.solve(model)
         budget.charge(solver)
+        found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
         logger.info("roster columns: dive, %d agents fixed (relaxation %.2f), %s: %s %s", len(dived.fixed),
                     dived.relaxation, "restricted" if restrict else "full model", solver.status_name(status),
-                    solver.objective_value if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else "-")
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (best is None or solver.objective_value < best.objective):
+                    solver.objective_value if found else "-")
+        if found and (best is None or solver.objective_value < best.objective):
             best = Incumbent(list(solver.response_proto.solution), solver.objective_value, solver)
         if best is not None and best.objective <= math.ceil(dived.relaxation - 1e-6):
             break
