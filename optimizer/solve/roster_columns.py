@@ -180,8 +180,8 @@ class Columns:
         pricing = {}
         for agent_id, agent_vars in m.agents.items():
             own_model = ScheduleModel(bare, [m.options[agent_id]])
-            cells = _cells(own_model.agents[agent_id])
-            if [c for c, _, _ in cells] != [c for c, _, _ in _cells(agent_vars)]:
+            cells = shift_cells(own_model.agents[agent_id])
+            if [c for c, _, _ in cells] != [c for c, _, _ in shift_cells(agent_vars)]:
                 raise ValueError(f"agent {agent_id}: the agent's own model has other shift options")
             pricing[agent_id] = _Pricing(own_model, own_model.terms.total(), cells)
         rows = [((m.grid.day_of_date(r.date), r.template), r.required, r.under_weight, r.over_weight)
@@ -190,7 +190,7 @@ class Columns:
 
     def rosters_of(self, solution: list[int]) -> dict[str, Roster]:
         """Each agent's roster in a solution of the full model."""
-        return {agent_id: tuple(cell for cell, x, _ in _cells(agent_vars) if solution[x.index])
+        return {agent_id: tuple(cell for cell, x, _ in shift_cells(agent_vars) if solution[x.index])
                 for agent_id, agent_vars in self.m.agents.items()}
 
     def add_rosters(self, rosters: dict[str, Roster], solver_for: Callable[[float], cp_model.CpSolver],
@@ -404,7 +404,7 @@ class Columns:
             for agent_id, roster in rosters.items():
                 allowed.setdefault(agent_id, set()).update(roster)
         model = fixed_copy(self.m.model, (
-            (x.index, 0) for agent_id, agent_vars in self.m.agents.items() for cell, x, _ in _cells(agent_vars)
+            (x.index, 0) for agent_id, agent_vars in self.m.agents.items() for cell, x, _ in shift_cells(agent_vars)
             if cell not in allowed.get(agent_id, ())))
         model.clear_hints()
         return model
@@ -563,7 +563,8 @@ def hint_all(model: cp_model.CpModel, solution: list[int]) -> cp_model.CpModel:
     return model
 
 
-def _cells(agent_vars: AgentVars) -> list[tuple[tuple[int, int], cp_model.IntVar, tuple[int, str]]]:
+def shift_cells(agent_vars: AgentVars) -> list[tuple[tuple[int, int], cp_model.IntVar, tuple[int, str]]]:
+    """Each shift option of one agent: its (day, option index) cell, its variable and its cover row key."""
     return [((day, k), x, (day, option.template_id))
             for day, day_vars in sorted(agent_vars.days.items())
             for k, (option, x) in enumerate(zip(day_vars.options, day_vars.x, strict=True))]

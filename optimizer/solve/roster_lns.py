@@ -47,7 +47,7 @@ from optimizer.domain.schedule import SolveStats
 from optimizer.model.builder import ScheduleModel
 from optimizer.solve.parallel import one_per_worker
 from optimizer.solve.progress import ProgressCallback, ProgressEvent
-from optimizer.solve.roster_columns import Columns, Dive, Roster, fixed_copy, hint_all, separable
+from optimizer.solve.roster_columns import Columns, Dive, Roster, fixed_copy, hint_all, separable, shift_cells
 
 if TYPE_CHECKING:
     from optimizer.solve.solver import Budget
@@ -315,18 +315,16 @@ def _complete(m: ScheduleModel, dived: Dive, budget: Budget) -> Incumbent | None
     best: Incumbent | None = None
     for restrict in (True, False) if dived.heaviest else (False,):
         model = fixed_copy(m.model, (
-            (x.index, int((day, k) in allowed[agent_id]) if agent_id in dived.fixed else 0)
-            for agent_id, agent_vars in m.agents.items()
-            for day, day_vars in agent_vars.days.items() for k, x in enumerate(day_vars.x)
-            if agent_id in dived.fixed or (restrict and (day, k) not in allowed[agent_id])))
+            (x.index, int(cell in allowed[agent_id]) if agent_id in dived.fixed else 0)
+            for agent_id, agent_vars in m.agents.items() for cell, x, _ in shift_cells(agent_vars)
+            if agent_id in dived.fixed or (restrict and cell not in allowed[agent_id])))
         if best is not None:
             hint_all(model, best.solution)
         else:
             model.clear_hints()
             for agent_id, agent_vars in m.agents.items():
-                for day, day_vars in agent_vars.days.items():
-                    for k, x in enumerate(day_vars.x):
-                        model.add_hint(x, (day, k) in rosters[agent_id])
+                for cell, x, _ in shift_cells(agent_vars):
+                    model.add_hint(x, cell in rosters[agent_id])
         limit = DIVE_COMPLETE_S
         if restrict:
             limit = max(limit, DIVE_COMPLETE_PER_AGENT_S * len(dived.heaviest))
