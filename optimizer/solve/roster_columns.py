@@ -38,6 +38,16 @@ relaxation rose to 1,298-1,305 with 20-24 agents fixed, and the full model compl
 not backtrack: in about one run in three an early choice makes the relaxation jump (1,303 -> 1,333)
 and the rosters no longer combine well (1,400-1,500); such a step is undone, and the dive ends
 there or, after a long step, goes on in short ones (see DIVE_JUMP).
+
+Tried and left out (Instance8, 60 s, 2 workers, six seeds each, 2026-11-29): backtracking (a step
+after which the relaxation jumps, or whose completion is proven far above it, is undone and its
+agents lose the rosters they were fixed to, up to 3 times, then re-priced) with the completion
+probed at every state with at most 10 free agents: 1,303-1,409, two runs near 1,400, as without
+it; steps half as large (share 0.05-0.2): the same. The damage is done before the last steps: with
+19 agents fixed and a relaxation of 1,306.3, CP-SAT found 1,398 for the other 11 in 120 s (bound
+1,281), one cover shortfall (weight 100) more than the relaxation. Nor does CP-SAT complete a good
+state well: with 18 fixed (relaxation 1,299.7) it found 1,499-1,502 for the other 12 in 20 s, where
+two more dive steps from that state and the restricted completion found 1,307 in 4 s.
 """
 
 from __future__ import annotations

@@ -5,6 +5,16 @@ instance (checked by that agent's own model with the published shifts and breaks
 whose week no longer does (rules changed, time off added, shifts no longer allowed) and agents
 without a published week (joined) are scheduled afresh by the construction. The notes say which
 and why, in planner words.
+
+Tried and left out: starting from a cold re-solve instead, its weeks handed to the agents whose
+published weeks they resemble most (a minimum-cost matching within each group of agents with the
+same contract, skills, availability, time off and locks). On multiskill-medium after the forecast
+change of benchmarks/reoptimization.py (60 s, 2 workers, seed 1, 2026-11-29) the matching only
+brought the cold roster's changed agent-days from 779 to 724 (564 of them start moves: the cold
+roster places shifts differently, not on other days). The re-optimization from it ended at 61.3
+under-staffed agent-hours (the cold re-solve itself: 59.3) with 566 agent-days changed and an
+objective of 274,673; from the published roster, 80.8 h, 235 agent-days and 207,375 (the run in
+benchmarks/RESULTS.md, where the cold re-solve had 54.2 h).
 """
 
 from __future__ import annotations
