@@ -133,6 +133,11 @@ class Dive:
     support: dict[str, list[Roster]]
     relaxation: float
 
+    @property
+    def least_objective(self) -> int:
+        """The least objective a schedule from this state can have: the objective is integral."""
+        return math.ceil(self.relaxation - 1e-6)
+
 
 def separable(instance: Instance) -> bool:
     """Whether the objective is a sum of per-agent costs plus the cover per shift type and day:

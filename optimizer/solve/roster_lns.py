@@ -33,7 +33,6 @@ relaxation instead of the integer master (suite runs of 2026-11-29, seeds 1-3): 
 from __future__ import annotations
 
 import logging
-import math
 import random
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -296,7 +295,7 @@ def _dive(m: ScheduleModel, columns: Columns, budget: Budget) -> Incumbent | Non
     if dived is None:
         return None
     best = _complete(m, dived, budget)
-    if best is None or best.objective > math.ceil(dived.relaxation - 1e-6) + DIVE_CLOSE:
+    if best is None or best.objective > dived.least_objective + DIVE_CLOSE:
         deeper = columns.dive(lambda: budget.remaining() - deeper_stop_at, solver_for, budget.charge,
                               budget.settings.workers, start=dived)
         if deeper is not None and (schedule := _complete(m, deeper, budget)) is not None \
@@ -337,7 +336,7 @@ def _complete(m: ScheduleModel, dived: Dive, budget: Budget) -> Incumbent | None
                     solver.objective_value if found else "-")
         if found and (best is None or solver.objective_value < best.objective):
             best = Incumbent(list(solver.response_proto.solution), solver.objective_value, solver)
-        if best is not None and best.objective <= math.ceil(dived.relaxation - 1e-6):
+        if best is not None and best.objective <= dived.least_objective:
             break
     return best
 
