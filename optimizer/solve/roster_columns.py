@@ -43,11 +43,15 @@ Tried and left out (Instance8, 60 s, 2 workers, six seeds each, 2026-11-29): bac
 after which the relaxation jumps, or whose completion is proven far above it, is undone and its
 agents lose the rosters they were fixed to, up to 3 times, then re-priced) with the completion
 probed at every state with at most 10 free agents: 1,303-1,409, two runs near 1,400, as without
-it; steps half as large (share 0.05-0.2): the same. The damage is done before the last steps: with
-19 agents fixed and a relaxation of 1,306.3, CP-SAT found 1,398 for the other 11 in 120 s (bound
-1,281), one cover shortfall (weight 100) more than the relaxation. Nor does CP-SAT complete a good
-state well: with 18 fixed (relaxation 1,299.7) it found 1,499-1,502 for the other 12 in 20 s, where
-two more dive steps from that state and the restricted completion found 1,307 in 4 s.
+it; steps half as large (share 0.05-0.2): the same; the restricted completion allowed every
+generated roster's shifts instead of the relaxation's: worse (five runs at 1,400-1,410); the
+integer master over the free agents' generated rosters as a completion (2 s): 1,305-2,805. What fails in
+those runs is the completion more than the state: in one run, with 19 agents fixed (relaxation
+1,306.3), the restricted completion was proven at 1,401 and CP-SAT found 1,398-1,400 for the other
+11 agents in 30-120 s (bound 1,281), yet the dive to the last agent went on from that state to
+1,314 in 2.4 s; with 18 fixed (relaxation 1,299.7) CP-SAT found 1,499-1,502 for the other 12 in 20
+s, where two more dive steps and the restricted completion found 1,307 in 4 s. In most such runs
+the dive to the last agent jumps too (1,306 -> 1,335 -> 1,404).
 """
 
 from __future__ import annotations
