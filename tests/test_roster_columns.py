@@ -11,6 +11,7 @@ import time
 import pytest
 from benchdata import benchmarks_dir, requires_set
 from factories import day, template, tiny_instance
+from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
 from optimizer.domain.instance import ShiftDemand, Weights
@@ -286,3 +287,57 @@ def _fractional_instance4(monkeypatch) -> tuple[ScheduleModel, Columns, Budget]:
     columns.generate(b.remaining, lambda s: b.solver(s, workers=1), b.charge, workers=2)
     assert columns.converged and any(len(rosters) > 1 for rosters in columns.support.values())
     return m, columns, b
+
+
+def test_master_relaxation_is_solved_from_scratch_when_glop_fails(monkeypatch):
+    """GLOP can end ABNORMAL when it starts from its last basis: the master then solves the same
+    linear program from scratch and reports that optimum, duals included; when that fails too, it
+    raises MasterError rather than reporting a value it does not have."""
+    from optimizer.solve import roster_columns
+
+    master = roster_columns._MasterLP([((0, "D"), 2, 100, 1)], ["a", "b"])
+    for agent_id, cost in (("a", 5), ("b", 7)):
+        master.add(agent_id, cost, ((0, 0),), [(0, "D")])
+        master.add(agent_id, 0, (), [])
+    value, weights = master.solve()
+    assert value == pytest.approx(12) and weights == {"a": [1, 0], "b": [1, 0]}
+
+    class FailingGlop:
+        def __init__(self, lp):
+            self.lp = lp
+
+        def Solve(self):  # noqa: N802 (pywraplp's name)
+            return pywraplp.Solver.ABNORMAL
+
+        def __getattr__(self, name):
+            return getattr(self.lp, name)
+
+    master.weights["a"][0].SetUb(0)  # a may not work: one agent short (100) plus b's 7
+    glop, master.lp = master.lp, FailingGlop(master.lp)
+    value, weights = master.solve()
+    assert value == pytest.approx(107) and weights == {"a": [0, 1], "b": [1, 0]}
+    assert master.cover[(0, "D")].dual_value() == pytest.approx(100)
+    master.lp = glop
+    assert master.solve()[0] == pytest.approx(107)
+
+    master.lp = FailingGlop(glop)
+    monkeypatch.setattr(roster_columns._MasterLP, "_solve_from_scratch", lambda self: False)
+    with pytest.raises(roster_columns.MasterError):
+        master.solve()
+
+
+@requires_set("curtois")
+def test_roster_strategy_goes_on_without_columns_when_the_master_fails(monkeypatch):
+    """Column generation is an improvement step: when its relaxation cannot be solved, the
+    neighbourhoods go on from the schedule found so far, and the result is a valid schedule."""
+    from optimizer.solve import roster_columns
+
+    def fail(self):
+        raise roster_columns.MasterError("the master relaxation ended with status 4, also when solved from scratch")
+
+    monkeypatch.setattr(roster_columns._MasterLP, "solve", fail)
+    inst = curtois.load(benchmarks_dir() / "curtois" / "instances" / "Instance5.txt")
+    result = solve(inst, inst.solver.model_copy(update={"time_limit_s": 4, "workers": 1, "seed": 1,
+                                                        "strategy": "roster"}))
+    assert result.objective is not None and result.stats.strategy == "roster"
+    assert validate(inst, result).ok

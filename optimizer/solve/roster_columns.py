@@ -63,7 +63,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ortools.linear_solver import pywraplp
+from ortools.linear_solver import linear_solver_pb2, pywraplp
 from ortools.sat.python import cp_model
 
 from optimizer.domain.instance import Instance
@@ -508,6 +508,11 @@ class _Rosters(cp_model.CpSolverSolutionCallback):
                                  tuple(cell for cell, x, _ in self.p.options if self.boolean_value(x))))
 
 
+class MasterError(RuntimeError):
+    """The master relaxation has no optimum to report (GLOP failed twice): column generation and
+    dives stop; the schedule found so far stands."""
+
+
 class _MasterLP:
     """The master's linear relaxation, kept from round to round: each new roster adds one column
     (rebuilding it each round took 0.75 s of a 2 s round on Curtois Instance12 at 2,400 columns)."""
@@ -545,11 +550,27 @@ class _MasterLP:
         self.known[agent_id].add(roster)
 
     def solve(self) -> tuple[float, dict[str, list[float]]]:
-        """The relaxation's value and each agent's column weights."""
-        if self.lp.Solve() != pywraplp.Solver.OPTIMAL:
-            raise RuntimeError("the master relaxation has no optimum")  # every agent has a column: it has
+        """The relaxation's value and each agent's column weights (the duals stay on the rows).
+
+        Every agent has a column and the cover rows have slacks, so the relaxation always has an
+        optimum; GLOP can still end ABNORMAL when it starts from the last basis (seen once in a
+        dive on Curtois Instance8, after many bound changes). Then the same linear program is
+        solved from scratch and its solution loaded back."""
+        status = self.lp.Solve()
+        if status != pywraplp.Solver.OPTIMAL:
+            logger.warning("columns: the master relaxation ended with status %d; solving it from scratch", status)
+            if not self._solve_from_scratch():
+                raise MasterError(f"the master relaxation ended with status {status}, also when solved from scratch")
         return (self.lp.Objective().Value(),
                 {agent_id: [w.solution_value() for w in weights] for agent_id, weights in self.weights.items()})
+
+    def _solve_from_scratch(self) -> bool:
+        """Solve a copy of the linear program with a new GLOP; load its solution when it is optimal."""
+        request = linear_solver_pb2.MPModelRequest(solver_type=linear_solver_pb2.MPModelRequest.GLOP_LINEAR_PROGRAMMING)
+        self.lp.ExportModelToProto(request.model)
+        response = linear_solver_pb2.MPSolutionResponse()
+        pywraplp.Solver.SolveWithProto(request, response)
+        return response.status == linear_solver_pb2.MPSOLVER_OPTIMAL and bool(self.lp.LoadSolutionFromProto(response))
 
 
 def _dive_step(weights: dict[str, list[float]], heaviest: dict[str, int], share: float) -> list[str]:

@@ -46,7 +46,16 @@ from optimizer.domain.schedule import SolveStats
 from optimizer.model.builder import ScheduleModel
 from optimizer.solve.parallel import one_per_worker
 from optimizer.solve.progress import ProgressCallback, ProgressEvent
-from optimizer.solve.roster_columns import Columns, Dive, Roster, fixed_copy, hint_all, separable, shift_cells
+from optimizer.solve.roster_columns import (
+    Columns,
+    Dive,
+    MasterError,
+    Roster,
+    fixed_copy,
+    hint_all,
+    separable,
+    shift_cells,
+)
 
 if TYPE_CHECKING:
     from optimizer.solve.solver import Budget
@@ -179,7 +188,10 @@ def improve_in_model(
     iteration = 0
     restricted, restricted_until = None, 0.0
     if separable(instance) and budget.remaining() > 0.05:
-        incumbent, bound, restricted = _recombine(m, incumbent, budget, emit, stats, bound)
+        try:
+            incumbent, bound, restricted = _recombine(m, incumbent, budget, emit, stats, bound)
+        except MasterError as error:  # rare (GLOP failed twice): the neighbourhoods go on from the incumbent
+            logger.warning("roster columns: %s; going on without them", error)
         restricted_until = budget.remaining() * (1 - RESTRICTED_LNS_SHARE)
 
     def submit(pool: ThreadPoolExecutor) -> Future[_Step]:
