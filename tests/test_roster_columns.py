@@ -242,6 +242,33 @@ def test_generation_gives_up_when_convergence_would_not_fit():
 
 
 @requires_set("curtois")
+def test_an_agent_whose_pricing_fails_without_cuts_is_priced_with_them(monkeypatch):
+    """Pricing runs without CP-SAT's cutting planes first; an agent whose pricing does not prove its
+    optimum that way is priced again with them, and from then on: with every plain pricing made to
+    fail, generation still converges to Instance4's bound (1716), every agent priced with cuts."""
+    from optimizer.solve import roster_columns
+
+    plain = roster_columns._pricing_solver
+
+    def failing_without_cuts(solver: cp_model.CpSolver, cuts: bool) -> cp_model.CpSolver:
+        solver = plain(solver, cuts)
+        if not cuts:
+            solver.parameters.max_number_of_conflicts = 0
+            solver.parameters.stop_after_first_solution = True
+        return solver
+
+    monkeypatch.setattr(roster_columns, "_pricing_solver", failing_without_cuts)
+    m = model_of(4)
+    columns = Columns.build(m)
+    b = budget(60)
+    assert columns.add_rosters(columns.rosters_of(first_solution(m).solution), lambda s: b.solver(s, workers=1),
+                               b.charge)
+    columns.generate(b.remaining, lambda s: b.solver(s, workers=1), b.charge, workers=2)
+    assert columns.converged and columns.bound == 1716
+    assert all(p.cuts for p in columns.pricing.values())
+
+
+@requires_set("curtois")
 def test_roster_strategy_with_columns_is_deterministic_on_one_worker():
     """One worker, fixed seed: the same schedule twice (column generation runs on CP-SAT's
     deterministic clock like the rest), valid, and its bound is the column generation bound."""

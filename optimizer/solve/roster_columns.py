@@ -77,6 +77,10 @@ PRICE_SCALE = 100_000
 allows for that rounding."""
 PRICE_MAX_S = 1.0
 """Time limit of one agent's pricing solve."""
+PRICE_PLAIN_S = 0.1
+"""Time limit of a pricing solve without cutting planes (a few hundredths of a second where they
+are not needed); an agent whose pricing does not prove its optimum within it is priced again, and
+from then on, with them (see `_pricing_solver`)."""
 ROUNDS_EXPECTED = 25
 """Rounds that generation typically needs: from the one model's first schedule (5 s), Curtois
 Instance4-12 converged in 16 to 29 rounds (Instance4 18, 5 18, 6 21, 7 26, 8 23, 9 20, 10 19, 11 16,
@@ -162,6 +166,9 @@ class _Pricing:
     own: cp_model.LinearExprT
     options: list[tuple[tuple[int, int], cp_model.IntVar, tuple[int, str]]]
     """(roster cell, its Boolean, the cover row key (day, template))."""
+    cuts: bool = False
+    """Priced with CP-SAT's cutting planes (see `_pricing_solver`): from the first pricing that
+    did not prove its optimum within PRICE_PLAIN_S without them."""
 
     @functools.cached_property
     def row_of(self) -> dict[tuple[int, int], tuple[int, str]]:
@@ -367,11 +374,12 @@ class Columns:
         `duals` is negative. Returns the rosters added, the sum of the agents' least priced costs, whether
         every agent was priced, and whether every pricing was proven optimal."""
         prices = {key: round(PRICE_SCALE * dual) for key, dual in priced_at.items()}
-        solvers = [_pricing_solver(solver_for(min(PRICE_MAX_S, remaining()))) for _ in agent_ids]
-        results = list(pool.map(self._price, agent_ids, solvers, [prices] * len(agent_ids)))
+        limit = min(PRICE_MAX_S, remaining())
+        priced = list(pool.map(lambda agent_id: self._price(agent_id, solver_for, limit, prices), agent_ids))
         added, least_total, priced_all, optimal = 0, 0.0, True, True
-        for agent_id, solver, result in zip(agent_ids, solvers, results, strict=True):
-            charge(solver)
+        for agent_id, (result, solvers) in zip(agent_ids, priced, strict=True):
+            for solver in solvers:
+                charge(solver)
             if result is None:
                 priced_all = False
                 continue
@@ -458,45 +466,60 @@ class Columns:
         return (value, {key: row.dual_value() for key, row in self.master.cover.items()},
                 {agent_id: row.dual_value() for agent_id, row in self.master.convexity.items()})
 
-    def _price(self, agent_id: str, solver: cp_model.CpSolver,
-               prices: dict[tuple[int, str], int]) -> tuple[float, list[tuple[int, Roster]]] | None:
+    def _price(self, agent_id: str, solver_for: Callable[[float], cp_model.CpSolver], limit: float,
+               prices: dict[tuple[int, str], int],
+               ) -> tuple[tuple[float, list[tuple[int, Roster]]] | None, list[cp_model.CpSolver]]:
         """The agent's rosters of least cost minus the cover prices: (a lower bound on that least
         scaled reduced cost before the convexity dual, up to COLUMNS_PER_PRICING (own cost, roster)
-        pairs: the best first, then the last others the search found)."""
+        pairs: the best first, then the last others the search found), or None; and the solvers
+        used (the last one's status tells whether the optimum was proven)."""
         p = self.pricing[agent_id]
         priced = [(x, prices[key]) for _, x, key in p.options if prices.get(key)]
         objective = PRICE_SCALE * p.own
         if priced:
             objective -= cp_model.LinearExpr.weighted_sum([x for x, _ in priced], [c for _, c in priced])
         p.model.model.minimize(objective)  # each agent's model is priced by one thread at a time
-        found = _Rosters(p)
-        status = solver.solve(p.model.model, found)
+        solvers: list[cp_model.CpSolver] = []
+        while True:
+            cuts = p.cuts
+            solver = _pricing_solver(solver_for(limit if cuts else min(limit, PRICE_PLAIN_S)), cuts)
+            solvers.append(solver)
+            found = _Rosters(p)
+            status = solver.solve(p.model.model, found)
+            if status == cp_model.OPTIMAL or cuts:
+                break
+            p.cuts = True  # only this thread prices this agent
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return None
+            return None, solvers
         own = round(solver.value(p.own))
         roster = tuple(cell for cell, x, _ in p.options if solver.value(x))
         others = [(c, r) for c, r in reversed(found.rosters) if r != roster]
-        return solver.best_objective_bound, [(own, roster), *others[:COLUMNS_PER_PRICING - 1]]
+        return (solver.best_objective_bound, [(own, roster), *others[:COLUMNS_PER_PRICING - 1]]), solvers
 
 
-def _pricing_solver(solver: cp_model.CpSolver) -> cp_model.CpSolver:
+def _pricing_solver(solver: cp_model.CpSolver, cuts: bool) -> cp_model.CpSolver:
     """`solver` set for one agent's pricing model (a few hundred Booleans, solved to optimality in
     tens of milliseconds, most of it presolve): one presolve pass, no probing or symmetry
-    detection, the full linear relaxation, no cutting planes. Measured on Curtois Instance8 at
+    detection, the full linear relaxation, and cutting planes only when `cuts`. Measured on Curtois Instance8 at
     round 12 of generation (30 agents, each priced 4 times): 0.0145 deterministic seconds a pricing
     with CP-SAT's defaults, 0.0072 so (wall time 77-81 ms -> 38-51 ms); linearization level 2 alone
     0.0076, level 0 0.47 (its LP bound is what proves the optimum). The cuts (CG, MIR, zero-half,
     clique, RLT, lin-max) cost more than they save on models this small: generation to convergence
     from the one model's first schedule (2 workers, 2026-11-29) on Instance12 30 rounds in 30.2-31.6 s
     with them, 19.5-20.2 s without; Instance8 14.1 -> 6.5 s, Instance10 9.9 -> 6.4 s, Instance11
-    7.0 -> 6.0 s, Instance5 3.0 -> 1.8 s, with the same rounds (within one) and the same bound."""
+    7.0 -> 6.0 s, Instance5 3.0 -> 1.8 s, with the same rounds (within one) and the same bound. But
+    Instance9's later pricings need them, MIR cuts above all: at round 16, 60 pricings took 0.6 s with
+    every cut, 0.66 s with MIR alone, 44 s (each at its 2 s limit, none proven) without cuts, and
+    its generation ended unconverged with bounds of 193-402 instead of 406 (schedules 456-555
+    instead of 439); hence the cuts per agent, after a pricing without them fails (`_Pricing.cuts`)."""
     params = solver.parameters
     params.max_presolve_iterations = 1
     params.cp_model_probing_level = 0
     params.symmetry_level = 0
     params.linearization_level = 2
-    params.add_cg_cuts = params.add_mir_cuts = params.add_zero_half_cuts = params.add_clique_cuts = False
-    params.add_rlt_cuts = params.add_lin_max_cuts = False
+    if not cuts:
+        params.add_cg_cuts = params.add_mir_cuts = params.add_zero_half_cuts = params.add_clique_cuts = False
+        params.add_rlt_cuts = params.add_lin_max_cuts = False
     return solver
 
 
