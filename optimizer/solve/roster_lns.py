@@ -27,7 +27,9 @@ Instance4 1,718 -> 1,716 and Instance11 3,547 -> 3,443, both proven optimal; Ins
 restricted model: 1,309-1,520); Instance9 443 -> 451-462 with the integer master alone, 439-444 with
 the restricted model (its relaxation is weak, 406 against the optimum 439). With a dive in the
 relaxation instead of the integer master (suite runs of 2026-11-29, seeds 1-3): Instance8 1,313 /
-1,402 / 1,313, Instance12 4,145 / 4,149 / 4,143 (4,385-5,245 with the master).
+1,402 / 1,313, Instance12 4,145 / 4,149 / 4,143 (4,385-5,245 with the master); with pricing
+without cutting planes where it can (see roster_columns._pricing_solver), Instance8 1,302 / 1,398 /
+1,400, Instance12 4,042 / 4,040 / 4,041.
 """
 
 from __future__ import annotations
