@@ -43,6 +43,16 @@ def first_solution(m: ScheduleModel, workers: int = 1) -> roster_lns.Incumbent:
     return roster_lns.Incumbent(list(solver.response_proto.solution), solver.objective_value, solver)
 
 
+def generated(m: ScheduleModel, first_workers: int = 1) -> tuple[Columns, Budget]:
+    """`m`'s columns generated from the one model's first schedule, within a 60 s budget."""
+    columns = Columns.build(m)
+    b = budget(60)
+    assert columns.add_rosters(columns.rosters_of(first_solution(m, first_workers).solution),
+                               lambda s: b.solver(s, workers=1), b.charge)
+    columns.generate(b.remaining, lambda s: b.solver(s, workers=1), b.charge, workers=2)
+    return columns, b
+
+
 def budget(seconds: float, workers: int = 2) -> Budget:
     inst_settings = curtois.load(benchmarks_dir() / "curtois" / "instances" / "Instance1.txt").solver
     return Budget(inst_settings.model_copy(update={"time_limit_s": seconds, "workers": workers}), time.perf_counter())
@@ -55,11 +65,7 @@ def test_bound_is_valid_and_meets_the_published_one(n, optimum, column_generatio
     On Instance4 the published column generation lower bound is the optimum, and so is ours (on
     Instance1 the optimum was proven by integer programming; the relaxation is weaker there)."""
     m = model_of(n)
-    columns = Columns.build(m)
-    b = budget(60)
-    assert columns.add_rosters(columns.rosters_of(first_solution(m).solution),
-                               lambda s: b.solver(s, workers=1), b.charge)
-    columns.generate(b.remaining, lambda s: b.solver(s, workers=1), b.charge, workers=2)
+    columns, b = generated(m)
     assert columns.converged and columns.bound is not None and columns.relaxation is not None
     assert columns.bound == math.ceil(columns.relaxation - 1e-6) <= optimum
     if column_generation_bound is not None:
@@ -149,11 +155,7 @@ def test_a_dive_that_may_leave_agents_free_stops_before_the_relaxation_jumps(mon
 
     monkeypatch.setattr(roster_columns, "DIVE_JUMP", 0.0)
     m = model_of(8)
-    columns = Columns.build(m)
-    b = budget(60)
-    assert columns.add_rosters(columns.rosters_of(first_solution(m, workers=2).solution),
-                               lambda s: b.solver(s, workers=1), b.charge)
-    columns.generate(b.remaining, lambda s: b.solver(s, workers=1), b.charge, workers=2)
+    columns, b = generated(m, first_workers=2)
     assert columns.converged and columns.relaxation < 1300 - 1
     converged = columns.master.solve()[0]  # with the columns of generation's last round too
     stopped = columns.dive(b.remaining, lambda s: b.solver(s, workers=1), b.charge, workers=2, leave_free=1)
@@ -259,11 +261,7 @@ def test_an_agent_whose_pricing_fails_without_cuts_is_priced_with_them(monkeypat
 
     monkeypatch.setattr(roster_columns, "_pricing_solver", failing_without_cuts)
     m = model_of(4)
-    columns = Columns.build(m)
-    b = budget(60)
-    assert columns.add_rosters(columns.rosters_of(first_solution(m).solution), lambda s: b.solver(s, workers=1),
-                               b.charge)
-    columns.generate(b.remaining, lambda s: b.solver(s, workers=1), b.charge, workers=2)
+    columns, b = generated(m)
     assert columns.converged and columns.bound == 1716
     assert all(p.cuts for p in columns.pricing.values())
 
@@ -318,11 +316,7 @@ def _fractional_instance4(monkeypatch) -> tuple[ScheduleModel, Columns, Budget]:
     monkeypatch.setattr(roster_columns, "SMOOTHING", 0.0)
     monkeypatch.setattr(roster_columns, "COLUMNS_PER_PRICING", 1)
     m = model_of(4)
-    columns = Columns.build(m)
-    b = budget(60)
-    assert columns.add_rosters(columns.rosters_of(first_solution(m).solution), lambda s: b.solver(s, workers=1),
-                               b.charge)
-    columns.generate(b.remaining, lambda s: b.solver(s, workers=1), b.charge, workers=2)
+    columns, b = generated(m)
     assert columns.converged and any(len(rosters) > 1 for rosters in columns.support.values())
     return m, columns, b
 
