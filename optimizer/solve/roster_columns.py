@@ -500,9 +500,9 @@ class Columns:
 def _pricing_solver(solver: cp_model.CpSolver, cuts: bool) -> cp_model.CpSolver:
     """`solver` set for one agent's pricing model (a few hundred Booleans, solved to optimality in
     tens of milliseconds, most of it presolve): one presolve pass, no probing or symmetry
-    detection, the full linear relaxation, and cutting planes only when `cuts`. Measured on Curtois Instance8 at
-    round 12 of generation (30 agents, each priced 4 times): 0.0145 deterministic seconds a pricing
-    with CP-SAT's defaults, 0.0072 so (wall time 77-81 ms -> 38-51 ms); linearization level 2 alone
+    detection, the full linear relaxation, and cutting planes only when `cuts`. Measured on Curtois
+    Instance8 at round 12 of generation (30 agents, each priced 4 times): 0.0145 deterministic seconds
+    a pricing with CP-SAT's defaults, 0.0072 so (wall time 77-81 ms -> 38-51 ms); linearization level 2 alone
     0.0076, level 0 0.47 (its LP bound is what proves the optimum). The cuts (CG, MIR, zero-half,
     clique, RLT, lin-max) cost more than they save on models this small: generation to convergence
     from the one model's first schedule (2 workers, 2026-11-29) on Instance12 30 rounds in 30.2-31.6 s
