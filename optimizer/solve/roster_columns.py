@@ -51,7 +51,14 @@ those runs is the completion more than the state: in one run, with 19 agents fix
 11 agents in 30-120 s (bound 1,281), yet the dive to the last agent went on from that state to
 1,314 in 2.4 s; with 18 fixed (relaxation 1,299.7) CP-SAT found 1,499-1,502 for the other 12 in 20
 s, where two more dive steps and the restricted completion found 1,307 in 4 s. In most such runs
-the dive to the last agent jumps too (1,306 -> 1,335 -> 1,404).
+the dive to the last agent jumps too (1,306 -> 1,335 -> 1,404). Also tried (2026-11-29, one run
+from the converged relaxation of seed 1): a dive over (agent, day) cells instead of whole rosters.
+It fixes the cells on which the agent's heaviest roster carries the most weight, prices the agents
+with those cells fixed, undoes a step that raises the relaxation by more than 0.1 % and forbids a
+single cell's value when fixing it does. 520 of the 780 cells are integral in the converged
+relaxation; the dive held 1,299.3-1,301.0 with 615-660 cells fixed (8 s), and then either value of
+the next cell raised it to 1,322-1,350. CP-SAT completed those states at 1,398-1,602 in 5 s each,
+whether unrestricted or restricted to the relaxation's rosters: the same completion problem.
 """
 
 from __future__ import annotations

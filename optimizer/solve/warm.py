@@ -15,6 +15,13 @@ roster places shifts differently, not on other days). The re-optimization from i
 under-staffed agent-hours (the cold re-solve itself: 59.3) with 566 agent-days changed and an
 objective of 274,673; from the published roster, 80.8 h, 235 agent-days and 207,375 (the run in
 benchmarks/RESULTS.md, where the cold re-solve had 54.2 h).
+Also left out (same instance and change, 2 workers, 2026-11-29): ruin and recreate from the
+re-optimized roster (10 agents dropped, half of them off on Tuesday or Thursday, rebuilt by the
+construction's batches, which price changes): 187 rebuilds in 60 s, none better (218,071-227,793
+against 212,433), as the greedy batches fall short of what the best-response sweeps converged to.
+What limits the search from the published roster is not time: with every change costing 1 it
+reached 60.75 under-staffed agent-hours after 300 s (402 agent-days changed), where the cold
+re-solve reaches 54-58 in 60 s.
 """
 
 from __future__ import annotations
