@@ -59,6 +59,10 @@ single cell's value when fixing it does. 520 of the 780 cells are integral in th
 relaxation; the dive held 1,299.3-1,301.0 with 615-660 cells fixed (8 s), and then either value of
 the next cell raised it to 1,322-1,350. CP-SAT completed those states at 1,398-1,602 in 5 s each,
 whether unrestricted or restricted to the relaxation's rosters: the same completion problem.
+Choosing a step's light agents by strong branching instead of by weight also left the runs where
+they were (60 s, seeds 1-6): each candidate was scored by the relaxation's value with its heaviest
+roster fixed (no re-pricing), and the least increase went first. Runs ended at 1,305-1,312 in five
+seeds and 1,401 in one; the dives themselves completed at 1,308-1,313 or 1,401-1,504.
 """
 
 from __future__ import annotations
