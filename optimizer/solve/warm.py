@@ -21,7 +21,10 @@ construction's batches, which price changes): 187 rebuilds in 60 s, none better 
 against 212,433), as the greedy batches fall short of what the best-response sweeps converged to.
 What limits the search from the published roster is not time: with every change costing 1 it
 reached 60.75 under-staffed agent-hours after 300 s (402 agent-days changed), where the cold
-re-solve reaches 54-58 in 60 s.
+re-solve reaches 54-58 in 60 s. Nor does raising the change costs during the search help (every
+change at cost 1 for 30 s, 67.75 h and 409 agent-days changed, then the real costs for 30 s from
+there): it ended at 229,637 (72.25 h, 369 agent-days), worse than 207,375-212,433 from the
+published roster, since the sweeps at the real costs keep most of the first phase's changes.
 """
 
 from __future__ import annotations
