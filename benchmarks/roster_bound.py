@@ -37,11 +37,16 @@ from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
 from optimizer.domain.instance import Instance
+from optimizer.domain.schedule import SolveStats
 from optimizer.io import load_instance
 from optimizer.model.builder import ScheduleModel
 from optimizer.model.objective import piecewise_cost
 from optimizer.model.options import agent_options
+from optimizer.model.plan import PlacedShift, Plan
+from optimizer.solve import extract
+from optimizer.solve.solver import Budget, build_result
 from optimizer.timegrid import TimeGrid
+from optimizer.validate import validate
 
 PRICE_SCALE = 100_000
 PRICE_LIMIT_S = 5.0
@@ -59,19 +64,26 @@ class _Agent:
     own: cp_model.LinearExprT
     terms: list[tuple[cp_model.IntVar, list[int], int]]
     """(shift option or break Boolean, the intervals it covers, +1 for a shift and -1 for a break)."""
-    columns: list[tuple[int, Cover]] = field(default_factory=list)
+    columns: list[tuple[int, Cover, dict[int, PlacedShift]]] = field(default_factory=list)
+    """(own cost, cover, the week: day -> shift with its breaks) of each roster."""
     weights: list[pywraplp.Variable] = field(default_factory=list)
-    known: set[tuple[tuple[int, int], ...]] = field(default_factory=set)
+    known: set[tuple] = field(default_factory=set)
 
 
 @dataclass
 class Relaxation:
+    """What `relax` measured: the last relaxation's value, the best Lagrangian bound rounded up
+    (a lower bound on every schedule's objective), the rounds and seconds it took."""
+
     value: float
     bound: int
     rounds: int
     converged: bool
     seconds: float
     dive: int | None = None
+    """The dive's schedule's objective, recomputed by the engine's accounting."""
+    dive_valid: bool | None = None
+    """Whether the independent validator accepts the dive's schedule and its objective."""
 
 
 class RosterBound:
@@ -129,9 +141,10 @@ class RosterBound:
         # this much per agent: the bound allows for it.
         self.rounding = sum(0.5 / PRICE_SCALE * len(a.terms) for a in self.agents.values())
 
-    def add(self, agent_id: str, cost: int, cover: Cover) -> bool:
+    def add(self, agent_id: str, cost: int, cover: Cover, week: dict[int, PlacedShift]) -> bool:
+        """Add a roster as a column of the master; False when an equal one is there."""
         agent = self.agents[agent_id]
-        key = tuple(sorted(cover.items()))
+        key = (cost, *sorted(cover.items()))  # rosters that cover alike at the same cost are one column
         if key in agent.known:
             return False
         agent.known.add(key)
@@ -141,13 +154,13 @@ class RosterBound:
             if n:
                 self.rows[t].SetCoefficient(weight, n)
         self.lp.Objective().SetCoefficient(weight, cost)
-        agent.columns.append((cost, cover))
+        agent.columns.append((cost, cover, week))
         agent.weights.append(weight)
         return True
 
-    def price(self, agent_id: str, duals: list[float]) -> tuple[int, Cover, float] | None:
+    def price(self, agent_id: str, duals: list[float]) -> tuple[int, Cover, float, dict[int, PlacedShift]] | None:
         """The agent's roster of least own cost less the duals of its working intervals: (own cost,
-        cover, a lower bound on that least priced cost), or None when none was found."""
+        cover, a lower bound on that least priced cost, the week), or None when none was found."""
         agent = self.agents[agent_id]
         pairs = [(var, sign * round(PRICE_SCALE * sum(duals[t] for t in ts))) for var, ts, sign in agent.terms]
         pairs = [(var, c) for var, c in pairs if c]
@@ -167,7 +180,8 @@ class RosterBound:
             if solver.value(var):
                 for t in ts:
                     cover[t] = cover.get(t, 0) + sign
-        return round(solver.value(agent.own)), cover, solver.best_objective_bound / PRICE_SCALE
+        week = extract.read_plan(agent.model, solver)[agent_id]
+        return round(solver.value(agent.own)), cover, solver.best_objective_bound / PRICE_SCALE, week
 
     def round_(self, pool: ThreadPoolExecutor, agent_ids: list[str]) -> tuple[float, float, int]:
         """Solve the LP, price `agent_ids` at its duals and add the rosters that price out: (the LP's
@@ -181,10 +195,10 @@ class RosterBound:
             if priced is None:
                 all_priced = False
                 continue
-            cost, cover, lower = priced
+            cost, cover, lower, week = priced
             least += lower
             reduced = cost - sum(duals[t] * n for t, n in cover.items()) - convexity[agent_id]
-            if reduced < -1e-6 and self.add(agent_id, cost, cover):
+            if reduced < -1e-6 and self.add(agent_id, cost, cover, week):
                 added += 1
         if not all_priced or any(dual < -self.over_weight - 1e-6 for dual in duals):
             return value, -math.inf, added
@@ -197,7 +211,7 @@ class RosterBound:
         working = [0] * len(self.required)
         own = 0
         for agent_id, k in choice.items():
-            cost, cover = self.agents[agent_id].columns[k]
+            cost, cover, _ = self.agents[agent_id].columns[k]
             own += cost
             for t, n in cover.items():
                 working[t] += n
@@ -217,7 +231,7 @@ def relax(instance: Instance, rounds: int = 100, workers: int = 2, dive: bool = 
                                     strict=True):
             if priced is None:
                 raise typer.BadParameter(f"agent {agent_id} has no roster that keeps every hard rule")
-            master.add(agent_id, priced[0], priced[1])
+            master.add(agent_id, priced[0], priced[1], priced[3])
         while done < rounds:
             done += 1
             value, bound, added = master.round_(pool, list(master.agents))
@@ -233,11 +247,19 @@ def relax(instance: Instance, rounds: int = 100, workers: int = 2, dive: bool = 
         result = Relaxation(value, math.ceil(best - 1e-6), done, converged,
                             round(time.perf_counter() - started, 1))
         if dive:
-            result.dive = _dive(master, pool, progress, started)
+            chosen = _dive(master, pool, progress, started)
+            plan: Plan = {agent_id: master.agents[agent_id].columns[k][2] for agent_id, k in chosen.items()}
+            settings = instance.solver.model_copy(update={"workers": workers})
+            schedule = build_result(instance, plan, None, "feasible", None, Budget(settings, started), SolveStats())
+            result.dive = schedule.objective
+            # Every term of this instance is in the master's accounting, unless fairness or patterns count.
+            result.dive_valid = validate(instance, schedule).ok and (
+                schedule.objective == master.objective(chosen) or bool(
+                    instance.weights.fairness or instance.weights.shift_patterns))
     return result
 
 
-def _dive(master: RosterBound, pool: ThreadPoolExecutor, progress: bool, started: float) -> int:
+def _dive(master: RosterBound, pool: ThreadPoolExecutor, progress: bool, started: float) -> dict[str, int]:
     chosen: dict[str, int] = {}
     while len(chosen) < len(master.agents):
         master.lp.Solve()
@@ -259,14 +281,15 @@ def _dive(master: RosterBound, pool: ThreadPoolExecutor, progress: bool, started
         for _ in range(DIVE_ROUNDS if free else 0):
             if not master.round_(pool, free)[2]:
                 break
-    return master.objective(chosen)
+    return chosen
 
 
 def main(instance: Path, rounds: int = 100, workers: int = 2, dive: bool = False) -> None:
     result = relax(load_instance(instance), rounds, workers, dive, progress=True)
     typer.echo(f"{instance.name}: relaxation {result.value:,.1f}, lower bound {result.bound:,} "
                f"({'converged' if result.converged else 'not converged'} after {result.rounds} rounds, "
-               f"{result.seconds} s)" + (f"; dive schedule {result.dive:,}" if result.dive is not None else ""))
+               f"{result.seconds} s)" + (f"; dive schedule {result.dive:,} (validator: "
+                                         f"{'ok' if result.dive_valid else 'REJECTED'})" if result.dive is not None else ""))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ def test_one_agent_facing_at_most_one_missing_agent_gets_the_optimum_as_bound() 
     assert result.converged
     assert result.bound == best
     assert result.dive == best
+    assert result.dive_valid
 
 
 @pytest.mark.parametrize("agents, peak", [(2, 2), (3, 3), (3, 1)])
@@ -40,4 +41,5 @@ def test_the_bound_never_exceeds_the_optimum_and_the_dive_never_undercuts_it(age
     assert best is not None and result.dive is not None
     assert result.converged
     assert result.bound <= best <= result.dive
+    assert result.dive_valid  # the dive's schedule passes the independent validator, objective included
     assert result.bound > 0  # the coverage rows count: without them the bound would be the labor cost alone
