@@ -76,7 +76,8 @@ class Relaxation:
     (a lower bound on every schedule's objective), the rounds and seconds it took."""
 
     value: float
-    bound: int
+    bound: int | None
+    """None when no round priced every agent at duals that give a bound."""
     rounds: int
     converged: bool
     seconds: float
@@ -241,10 +242,10 @@ def relax(instance: Instance, rounds: int = 100, workers: int = 2, dive: bool = 
                            f"bound {best:10.1f}  rosters added {added}")
             # The objective is integral: once the bound reaches the relaxation rounded up, no column
             # can raise it (demo-small would add near-zero columns for 60 more rounds).
-            if added == 0 or math.ceil(best - 1e-6) >= math.ceil(value - 1e-6):
+            if added == 0 or (best > -math.inf and math.ceil(best - 1e-6) >= math.ceil(value - 1e-6)):
                 converged = True
                 break
-        result = Relaxation(value, math.ceil(best - 1e-6), done, converged,
+        result = Relaxation(value, math.ceil(best - 1e-6) if best > -math.inf else None, done, converged,
                             round(time.perf_counter() - started, 1))
         if dive:
             chosen = _dive(master, pool, progress, started)
@@ -286,7 +287,8 @@ def _dive(master: RosterBound, pool: ThreadPoolExecutor, progress: bool, started
 
 def main(instance: Path, rounds: int = 100, workers: int = 2, dive: bool = False) -> None:
     result = relax(load_instance(instance), rounds, workers, dive, progress=True)
-    typer.echo(f"{instance.name}: relaxation {result.value:,.1f}, lower bound {result.bound:,} "
+    bound = "none" if result.bound is None else f"{result.bound:,}"
+    typer.echo(f"{instance.name}: relaxation {result.value:,.1f}, lower bound {bound} "
                f"({'converged' if result.converged else 'not converged'} after {result.rounds} rounds, "
                f"{result.seconds} s)" + (f"; dive schedule {result.dive:,} (validator: "
                                          f"{'ok' if result.dive_valid else 'REJECTED'})" if result.dive is not None else ""))
