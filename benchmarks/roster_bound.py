@@ -17,9 +17,9 @@ over-staffing weight, the sum over intervals of dual x required plus each tier's
 weight - dual), plus each agent's least priced cost, is a lower bound (Lagrangian); the best one is
 reported, rounded up (the objective is integral) after allowing for the rounding of the prices.
 Terms over all agents (fairness, distinct shift patterns) are left out, which keeps the bound valid
-as they are never negative. `--dive` then fixes the agents whose rosters weigh most (every one at
-weight 0.7 or more and a tenth of the others), prices the others again, and repeats to the last
-agent: a schedule, whose objective is printed.
+as they are never negative. `--dive` then fixes the agents whose rosters weigh most (the engine's
+dive step, `roster_columns.dive_step`: every one at weight 0.7 or more and a tenth of the others),
+prices the others again, and repeats to the last agent: a schedule, checked by the validator.
 
     .venv/bin/python -m benchmarks.roster_bound instances/demo-small.json [--rounds 100] [--dive]
 """
@@ -44,14 +44,13 @@ from optimizer.model.objective import piecewise_cost
 from optimizer.model.options import agent_options
 from optimizer.model.plan import PlacedShift, Plan
 from optimizer.solve import extract
+from optimizer.solve.roster_columns import DIVE_FIX_SHARE, dive_step
 from optimizer.solve.solver import Budget, build_result
 from optimizer.timegrid import TimeGrid
 from optimizer.validate import validate
 
 PRICE_SCALE = 100_000
 PRICE_LIMIT_S = 5.0
-DIVE_FIX_WEIGHT = 0.7
-DIVE_SHARE = 0.1
 DIVE_ROUNDS = 5
 
 Cover = dict[int, int]
@@ -268,10 +267,7 @@ def _dive(master: RosterBound, pool: ThreadPoolExecutor, progress: bool, started
         free = [a for a in master.agents if a not in chosen]
         weights = {a: [w.solution_value() for w in master.agents[a].weights] for a in free}
         heaviest = {a: max(range(len(weights[a])), key=weights[a].__getitem__) for a in free}
-        ranked = sorted(free, key=lambda a: -weights[a][heaviest[a]])
-        heavy = [a for a in ranked if weights[a][heaviest[a]] >= DIVE_FIX_WEIGHT - 1e-6]
-        light = ranked[len(heavy):]
-        for agent_id in heavy + light[:math.ceil(DIVE_SHARE * len(light))]:
+        for agent_id in dive_step(weights, heaviest, DIVE_FIX_SHARE):
             chosen[agent_id] = heaviest[agent_id]
             for k, weight in enumerate(master.agents[agent_id].weights):
                 if k != heaviest[agent_id]:

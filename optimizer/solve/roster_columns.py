@@ -306,7 +306,7 @@ class Columns:
     def dive(self, remaining: Callable[[], float], solver_for: Callable[[float], cp_model.CpSolver],
              charge: Callable[[cp_model.CpSolver], None], workers: int,
              leave_free: int = 0, start: Dive | None = None) -> Dive | None:
-        """Rosters by diving: fix the agents whose rosters weigh most in the relaxation (`_dive_step`),
+        """Rosters by diving: fix the agents whose rosters weigh most in the relaxation (`dive_step`),
         re-price the agents still free for up to DIVE_ROUNDS rounds, and again until at most
         `leave_free` agents are free. Unlike the integer master's, the free agents' rosters are priced
         to fit the fixed ones. A step that raises the relaxation by more than DIVE_JUMP is undone; after
@@ -353,7 +353,7 @@ class Columns:
                     last = self._dive_state(fixed, heaviest, weights, value)
                     if len(free) <= leave_free:
                         return last
-                    step = _dive_step(weights, heaviest, share)
+                    step = dive_step(weights, heaviest, share)
                     for agent_id in step:
                         fix(agent_id, heaviest[agent_id])
                     free = [agent_id for agent_id in free if agent_id not in fixed]
@@ -613,7 +613,7 @@ class _MasterLP:
         return response.status == linear_solver_pb2.MPSOLVER_OPTIMAL and bool(self.lp.LoadSolutionFromProto(response))
 
 
-def _dive_step(weights: dict[str, list[float]], heaviest: dict[str, int], share: float) -> list[str]:
+def dive_step(weights: dict[str, list[float]], heaviest: dict[str, int], share: float) -> list[str]:
     """The free agents (`heaviest`'s) a dive step fixes: every one whose heaviest roster weighs
     DIVE_FIX_WEIGHT or more, and `share` of the others, those whose heaviest roster weighs most."""
     ranked = sorted(heaviest, key=lambda a: -weights[a][heaviest[a]])
