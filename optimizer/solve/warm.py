@@ -25,6 +25,17 @@ re-solve reaches 54-58 in 60 s. Nor does raising the change costs during the sea
 change at cost 1 for 30 s, 67.75 h and 409 agent-days changed, then the real costs for 30 s from
 there): it ended at 229,637 (72.25 h, 369 agent-days), worse than 207,375-212,433 from the
 published roster, since the sweeps at the real costs keep most of the first phase's changes.
+Also left out (same instance and change, 2 workers, seed 1, 2026-11-29): a crossover of the
+published roster and a cold re-solve (60 s; 53.5 h, 795 agent-days changed). The engine's search
+ran 60 s from the published roster, with each agent-day allowed only the agent's published shift,
+its cold shift or no shift. Its coverage matches the cold re-solve's, but not at a third of its
+changes. With the cold weeks first matched to the agents as above (shift changes 746 -> 633), every
+change costing 1 ended at 51.75 h with 476 agent-days changed, and the change costs x 0.03 at
+50.5-53.0 h with 427-451. With those costs and a break move at 100 (most remaining changes were
+break moves), it ended at 57.75 h with 363. Unmatched, every change costing 1 ended at 54.0 h with
+454, and the default costs at 90.5 h with 306 (objective 204,570). Moves of start times,
+not shifts on other days, make most of those changes. It also needs the cold re-solve first, so it
+takes twice the time limit.
 """
 
 from __future__ import annotations
