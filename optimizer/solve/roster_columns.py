@@ -68,7 +68,11 @@ schedule ended more than 2 % above the relaxation, another dive started from the
 more were left, with each light agent's roster drawn at random in proportion to its weight. The runs
 ended at 1,308 / 1,402 / 1,312 / 1,303 / 1,305 / 1,306. In seeds 1 and 2 the five restarts (11-13 s
 each) completed at 1,308 once and at 1,402-1,502 four times: a drawn roster leads to a state that
-does not complete more often than the heaviest one does.
+does not complete more often than the heaviest one does. Fixing in the first step only the agents
+whose heaviest roster weighs 0.95 or more (DIVE_FIX_WEIGHT, instead of 0.7): 1,401 / 1,306 / 1,303 /
+1,400 / 1,303 / 1,304. With the full model capped at the 12 missing shifts of a 1,305 schedule
+(shift demand 1,202, preferences 103) and hinted with it, CP-SAT found nothing better in 60 s
+(bound 1,230): the last few points lie in the preferences and the over-cover.
 """
 
 from __future__ import annotations
