@@ -94,9 +94,15 @@ def _git(*args: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
+MEASUREMENTS = (":(exclude)benchmarks/results", ":(exclude)benchmarks/RESULTS.md")
+"""Pathspecs of the files that runs write: not a change of the code being measured."""
+
+
 @cache
 def versions() -> dict[str, Any]:
-    """Python, OR-Tools and the package's git commit ("-dirty" when tracked files differ from it)."""
+    """Python, OR-Tools and the package's git commit ("-dirty" when tracked files differ from it,
+    other than the measurements themselves: a run appends to benchmarks/results/ and regenerates
+    RESULTS.md, so counting them marked every row after a suite's first as dirty)."""
     from importlib.metadata import PackageNotFoundError, version
 
     def pkg(name: str) -> str | None:
@@ -106,7 +112,7 @@ def versions() -> dict[str, Any]:
             return None
 
     commit = _git("rev-parse", "--short=12", "HEAD")
-    if commit and _git("status", "--porcelain", "--untracked-files=no"):
+    if commit and _git("status", "--porcelain", "--untracked-files=no", "--", ".", *MEASUREMENTS):
         commit += "-dirty"
     return {
         "python": platform.python_version(),

@@ -515,3 +515,34 @@ def test_latest_keeps_the_last_row_of_a_rerun_in_the_place_of_its_first() -> Non
 
     rows = latest([row("a", 3), row("b", 5), row("c", 7), row("b", 4)])
     assert [(r["instance_path"], r["objective"]) for r in rows] == [("a", 3), ("b", 4), ("c", 7)]
+
+
+def test_commit_is_dirty_for_code_changes_not_for_the_measurements(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run appends rows and regenerates RESULTS.md: that alone must not mark its rows dirty."""
+    from benchmarks import runner
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
+                       capture_output=True)
+
+    (tmp_path / "benchmarks" / "results").mkdir(parents=True)
+    (tmp_path / "code.py").write_text("x = 1\n")
+    (tmp_path / "benchmarks" / "RESULTS.md").write_text("# results\n")
+    (tmp_path / "benchmarks" / "results" / "core.jsonl").write_text("")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-q", "-m", "first")
+    monkeypatch.setattr(runner, "REPO_ROOT", tmp_path)
+
+    def commit() -> str:
+        runner.versions.cache_clear()
+        return runner.versions()["commit"]
+
+    clean = commit()
+    assert clean and not clean.endswith("-dirty")
+    (tmp_path / "benchmarks" / "results" / "core.jsonl").write_text('{"row": 1}\n')
+    (tmp_path / "benchmarks" / "RESULTS.md").write_text("# results, regenerated\n")
+    assert commit() == clean
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert commit() == clean + "-dirty"
+    runner.versions.cache_clear()
