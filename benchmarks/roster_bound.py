@@ -1,7 +1,7 @@
 """A lower bound for named scheduling with interval demand: the linear relaxation over weekly rosters.
 
 Why: the engine's bound for instances with interval demand is the anonymous model's, and CP-SAT's own
-bound does not rise above it (demo-small: 21,888 at 60 s and at 300 s, against schedules of 23,909-
+bound does not rise above it (demo-small: 21,888 at 60 s and at 300 s, against schedules of 22,812-
 25,329). The relaxation of the named model over whole rosters, one weekly roster per agent with
 every hard rule and its breaks, is the strongest standard bound for it; this tool computes it to show
 how far the schedules are from a proof (issue 2's target: demo-small proven optimal in 10 s). It is
