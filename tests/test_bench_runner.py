@@ -538,11 +538,13 @@ def test_commit_is_dirty_for_code_changes_not_for_the_measurements(tmp_path: Pat
         runner.versions.cache_clear()
         return runner.versions()["commit"]
 
-    clean = commit()
-    assert clean and not clean.endswith("-dirty")
-    (tmp_path / "benchmarks" / "results" / "core.jsonl").write_text('{"row": 1}\n')
-    (tmp_path / "benchmarks" / "RESULTS.md").write_text("# results, regenerated\n")
-    assert commit() == clean
-    (tmp_path / "code.py").write_text("x = 2\n")
-    assert commit() == clean + "-dirty"
-    runner.versions.cache_clear()
+    try:
+        clean = commit()
+        assert clean and not clean.endswith("-dirty")
+        (tmp_path / "benchmarks" / "results" / "core.jsonl").write_text('{"row": 1}\n')
+        (tmp_path / "benchmarks" / "RESULTS.md").write_text("# results, regenerated\n")
+        assert commit() == clean
+        (tmp_path / "code.py").write_text("x = 2\n")
+        assert commit() == clean + "-dirty"
+    finally:
+        runner.versions.cache_clear()  # later rows see this repository's commit again
