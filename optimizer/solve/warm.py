@@ -31,10 +31,10 @@ ran 60 s from the published roster, with each agent-day allowed only the agent's
 its cold shift or no shift. Its coverage matches the cold re-solve's, but not at a third of its
 changes. With the cold weeks first matched to the agents as above (shift changes 746 -> 633), every
 change costing 1 ended at 51.75 h with 476 agent-days changed, and the change costs x 0.03 at
-50.5-53.0 h with 427-451. With those costs and a break move at 100 (break moves had been 127-186 of
-the changed agent-days), it ended at 57.75 h with 363. Unmatched, every change costing 1 ended at 54.0 h with
-454, and the default costs at 90.5 h with 306 (objective 204,570). Moves of start times,
-not shifts on other days, make most of those changes. It also needs the cold re-solve first, so it
+50.5-53.0 h with 427-451. With those costs and a break move at 100 (break moves had been 127-186
+of the changed agent-days), it ended at 57.75 h with 363. Unmatched, every change costing 1 ended at
+54.0 h with 454, and the default costs at 90.5 h with 306 (objective 204,570). Moves of start
+times, not shifts on other days, make most of those changes. It also needs the cold re-solve first, so it
 takes twice the time limit. Allowing the cold shifts only on Tuesday and Thursday, the days whose
 demand rose, kept the other days close to the published roster (295-315 agent-days changed, most of
 them break moves), but coverage got worse: 82.25-86.5 h, with 22-23 shifts added. So the cold
