@@ -73,6 +73,17 @@ whose heaviest roster weighs 0.95 or more (DIVE_FIX_WEIGHT, instead of 0.7): 1,4
 1,400 / 1,303 / 1,304. With the full model capped at the 12 missing shifts of a 1,305 schedule
 (shift demand 1,202, preferences 103) and hinted with it, CP-SAT found nothing better in 60 s
 (bound 1,230): the last few points lie in the preferences and the over-cover.
+Where those points lie (Instance8, 2026-11-29, 2 workers): six more seeds (7-12) ended at 1,305 /
+1,397 / 1,308 / 1,312 / 1,303 / 1,306, every good one with shift demand 1,201 (12 missing shifts
+and one surplus) and preferences 102-111. Cover alone (preferences weighted 0) is proven at 1,200
+in 20-25 s and the preferences alone at 42 in 1 s, so the optimum 1,300 has both near their own
+best at once. The full model restricted to the shifts of the five good schedules (every agent-day
+allowed only the values it takes in one of them) proves 1,303 optimal in 14 s: the optimum needs
+shifts that none of them has, so no recombination of such runs reaches it. With the cover weights
+times 100 (cover first), runs ended at cover 1,200 with preferences 104-105 (bound 98) or at 13
+missing shifts; the full model with cover capped at 1,200 and hinted with a cover-optimal
+schedule, 1,363 after 120 s; capped at 1,201 and hinted with a 1,303 schedule, CP-SAT on eight
+workers found nothing better in 120 s (bound 1,273).
 """
 
 from __future__ import annotations

@@ -39,6 +39,15 @@ takes twice the time limit. Allowing the cold shifts only on Tuesday and Thursda
 demand rose, kept the other days close to the published roster (295-315 agent-days changed, most of
 them break moves), but coverage got worse: 82.25-86.5 h, with 22-23 shifts added. So the cold
 roster's Tuesday and Thursday shifts do not carry its coverage without the rest of its weeks.
+Nor does restricting where the search may change the published roster (same instance and change,
+60 s, 2 workers, seed 1, 2026-11-29; the unrestricted search that day: 83.0 h, 211 agent-days,
+objective 204,098). With Tuesday and Thursday free and every other day kept or emptied, it ended at
+92.0 h with 199 (objective 203,192); with Saturday free too, 89.5 h with 207 (202,308); with the
+other days' shifts also allowed to start up to an hour off, 81.25 h with 223 (202,542). The
+objective improves a little, the under-staffing does not: the full-time contracts work exactly 5
+(or 4) days with two consecutive days off, so a shift added on a short day removes one elsewhere.
+Pricing break moves at 100 instead of 20: 85.75 h with 188; and with the other change costs
+halved as well, 66.5 h with 308 (scaled x 0.5 in benchmarks/RESULTS.md: 71.0 h with 281).
 """
 
 from __future__ import annotations
