@@ -78,7 +78,7 @@ Where those points lie (Instance8, 2026-11-29, 2 workers): six more seeds (7-12)
 and one surplus) and preferences 102-111. Cover alone (preferences weighted 0) is proven at 1,200
 in 20-25 s and the preferences alone at 42 in 1 s, so the optimum 1,300 has both near their own
 best at once. The full model restricted to the shifts of the five good schedules (every agent-day
-allowed only the values it takes in one of them) proves 1,303 optimal in 14 s: the optimum needs
+allowed a day off or a shift it has in one of them) proves 1,303 optimal in 14 s: the optimum needs
 shifts that none of them has, so no recombination of such runs reaches it. With the cover weights
 times 100 (cover first), runs ended at cover 1,200 with preferences 104-105 (bound 98) or at 13
 missing shifts; the full model with cover capped at 1,200 and hinted with a cover-optimal
