@@ -45,8 +45,9 @@ CHANGES = {1: 1.15, 3: 1.15, 5: 0.90}
 TRIED = ("Tried for the 2% target and left out, each measured on this change (numbers in the docstring of "
          "`optimizer/solve/warm.py`): starting from the cold re-solve with its weeks matched to the agents they "
          "resemble most; crossovers that allow each agent-day only its published or its cold shift (cold-level "
-         "coverage, at 0.53-0.6 of the cold re-solve's changed agent-days); ruin and recreate; and raising the "
-         "change costs during the search. None reaches the cold re-solve's coverage at a third of its changes.")
+         "coverage, at 0.53-0.6 of the cold re-solve's changed agent-days); ruin and recreate; raising the "
+         "change costs during the search; letting shifts change only on the days whose demand changed; and "
+         "pricing break moves higher. None reaches the cold re-solve's coverage at a third of its changes.")
 
 
 def changed_demand(instance: Instance) -> Instance:
