@@ -48,6 +48,13 @@ objective improves a little, the under-staffing does not: the full-time contract
 (or 4) days with two consecutive days off, so a shift added on a short day removes one elsewhere.
 Pricing break moves at 100 instead of 20: 85.75 h with 188; and with the other change costs
 halved as well, 66.5 h with 308 (scaled x 0.5 in benchmarks/RESULTS.md: 71.0 h with 281).
+Nor does choosing the days first: a small model picked each agent's weekly on/off pattern (its
+contract's day count, consecutive days and days off, availability), paying per changed day and per
+hour below the cold re-solve's paid hours of each day; then construction and the search, with every
+agent held to its pattern (published weeks kept where the pattern is unchanged). With 40-42 days
+changed (18-19 agents; Tuesday 133 shifts and Thursday 129-130, the cold re-solve 138 and 131) it
+ended at 84.75 h with 247 agent-days changed and 85.75 h with 238 (objectives 213,478 and 214,027),
+with a changed day priced at 1 and 0.3 agent-hours; at 8 the model changed nothing (124.75 h, 172).
 """
 
 from __future__ import annotations
