@@ -53,7 +53,8 @@ TRIED = ("Tried for the 2% target and left out, each measured on this change (nu
          "resemble most; crossovers that allow each agent-day only its published or its cold shift (cold-level "
          "coverage, at 0.53-0.6 of the cold re-solve's changed agent-days); ruin and recreate; raising the "
          "change costs during the search; letting shifts change only on the days whose demand changed; "
-         "choosing each agent's working days first; and pricing break moves higher. None reaches the cold re-solve's coverage at a third of its changes.")
+         "choosing each agent's working days first; and pricing break moves higher. None reaches the cold "
+         "re-solve's coverage at a third of its changes.")
 
 
 def changed_demand(instance: Instance) -> Instance:
