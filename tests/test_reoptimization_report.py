@@ -1,6 +1,13 @@
 """The re-optimization benchmark's summary over seeds (benchmarks/reoptimization.py), from made-up runs."""
 
-from benchmarks.reoptimization import Outcome, repeats_section
+from pathlib import Path
+
+from benchmarks.reoptimization import Outcome, repeats_section, with_uniform_change_costs
+from optimizer.domain.baseline import DEFAULT_CHANGE_HOURS, change_weights_of
+from optimizer.domain.instance import parse_instance
+from optimizer.io import load_instance
+
+INSTANCES = Path(__file__).resolve().parent.parent / "instances"
 
 
 def test_each_run_is_judged_on_its_own_and_the_medians_are_shown():
@@ -31,3 +38,14 @@ def test_a_target_met_in_every_run_says_met():
 def test_a_target_met_in_no_run_names_no_seed():
     lines = repeats_section([Outcome(seed=1, cold_under=50.0, cold_changed=600, warm_under=80.0, warm_changed=400)])
     assert "| re-optimized changes at most a third of the cold re-solve's agent-days | **not met** (met in 0 of 1 runs) |" in lines
+
+
+def test_uniform_change_costs_price_every_kind_of_change_alike_in_agent_hours():
+    demo = load_instance(INSTANCES / "demo-small.json")
+    data = demo.model_dump(mode="json")
+    data["weights"]["under_staffing"] = [30, *data["weights"]["under_staffing"][1:]]  # 120 per agent-hour
+    instance = parse_instance({**data, "baseline": {"weights": {"move_break": 7}}})
+    weights = change_weights_of(with_uniform_change_costs(instance, 0.25)).model_dump()
+    assert weights == dict.fromkeys(DEFAULT_CHANGE_HOURS, 30)
+    assert change_weights_of(instance).move_break == 7  # the instance itself is left as it was
+    assert set(change_weights_of(with_uniform_change_costs(instance, 0.001)).model_dump().values()) == {1}

@@ -55,6 +55,15 @@ agent held to its pattern (published weeks kept where the pattern is unchanged).
 changed (18-19 agents; Tuesday 133 shifts and Thursday 129-130, the cold re-solve 138 and 131) it
 ended at 84.75 h with 247 agent-days changed and 85.75 h with 238 (objectives 213,478 and 214,027),
 with a changed day priced at 1 and 0.3 agent-hours; at 8 the model changed nothing (124.75 h, 172).
+Every kind of change at one price per changed agent-day, which is what the target counts (60 s,
+2 workers, seed 1, 2026-11-29): 0.5 agent-h 95.0 h with 129 agent-days changed, 0.25 66.75 h with
+279 (300 s: 67.5 h with 256), 0.125 64.5 h with 304; the same frontier as the scaled defaults. From
+that 300 s roster, one CP-SAT model in which every Tuesday and Thursday option is free and every
+other day keeps its shift (or drops it) got to 66.5 h with 251 at the same price and 63.0 h with
+292 with changes there at 1 (120 s, 2 workers): Tuesday and Thursday stay 15-16 h short each with
+136 and 128 shifts, where the cold re-solve is 8.5 and 8.0 h short with 138 and 131; the other days
+are about as short as the cold re-solve's (33.7 against 37.1 h). Days fixed first to the cold
+re-solve's paid hours per day, at that price: 87.0 h with 211, and 94.75 h with 677.
 """
 
 from __future__ import annotations
