@@ -63,7 +63,9 @@ other day keeps its shift (or drops it) got to 66.5 h with 251 at the same price
 292 with changes there at 1 (120 s, 2 workers): Tuesday and Thursday stay 15-16 h short each with
 136 and 128 shifts, where the cold re-solve is 8.5 and 8.0 h short with 138 and 131; the other days
 are about as short as the cold re-solve's (33.7 against 37.1 h). Days fixed first to the cold
-re-solve's paid hours per day, at that price: 87.0 h with 211, and 94.75 h with 677.
+re-solve's paid hours per day, at that price: 87.0 h with 211, and 94.75 h with 677. The crossover
+above (cold weeks matched) at one price per change: 0.2 agent-h 71.75 h with 253, 0.1 83.25 h with
+287; as one CP-SAT model with at most 263 changes, 151.0 h after 180 s (too slow to tell).
 """
 
 from __future__ import annotations
