@@ -36,7 +36,13 @@ import ortools
 import typer
 
 from benchmarks.report import write_section
-from optimizer.domain.baseline import DEFAULT_CHANGE_HOURS, Baseline, change_weights_of
+from optimizer.domain.baseline import (
+    DEFAULT_CHANGE_HOURS,
+    Baseline,
+    ChangeWeights,
+    agent_hour_price,
+    change_weights_of,
+)
 from optimizer.domain.instance import Instance, parse_instance
 from optimizer.domain.schedule import RosterDiff, SolveResult
 from optimizer.io import load_instance
@@ -91,17 +97,20 @@ def timed_solve(instance: Instance, **settings: object) -> tuple[SolveResult, li
 def with_scaled_change_costs(instance: Instance, scale: float) -> Instance:
     """The re-optimization instance with every (resolved) change weight times `scale`, at least 1."""
     weights = change_weights_of(instance)
-    scaled = weights.model_copy(update={name: max(1, round(scale * value))
-                                        for name, value in weights.model_dump().items()})
-    return instance.model_copy(update={"baseline": instance.baseline.model_copy(update={"weights": scaled})})
+    return _with_change_weights(instance, weights.model_copy(update={
+        name: max(1, round(scale * value)) for name, value in weights.model_dump().items()}))
 
 
 def with_uniform_change_costs(instance: Instance, hours: float) -> Instance:
     """The re-optimization instance with every kind of change at `hours` agent-hours of under-staffing
     (at least 1)."""
-    agent_hour = instance.weights.under_staffing[0] * 60 // instance.horizon.interval_minutes
+    agent_hour = agent_hour_price(instance.weights.under_staffing[0], instance.horizon.interval_minutes)
     price = max(1, round(hours * agent_hour))
-    weights = change_weights_of(instance).model_copy(update=dict.fromkeys(DEFAULT_CHANGE_HOURS, price))
+    return _with_change_weights(instance, change_weights_of(instance).model_copy(
+        update=dict.fromkeys(DEFAULT_CHANGE_HOURS, price)))
+
+
+def _with_change_weights(instance: Instance, weights: ChangeWeights) -> Instance:
     return instance.model_copy(update={"baseline": instance.baseline.model_copy(update={"weights": weights})})
 
 

@@ -89,7 +89,7 @@ class Baseline(FrozenInputModel):
 
     def change_weights(self, under_staffing_weight: int, interval_minutes: int) -> ChangeWeights:
         """The change weights with the defaults filled in from the first under-staffing weight."""
-        return self.weights.resolved(under_staffing_weight * 60 // interval_minutes)
+        return self.weights.resolved(agent_hour_price(under_staffing_weight, interval_minutes))
 
     def shift_of(self, agent_id: str, date: dt.date) -> Assignment | None:
         return self._index().get((agent_id, date))
@@ -110,6 +110,12 @@ class Baseline(FrozenInputModel):
         freeze = self.freeze_until.replace(tzinfo=None)
         return dt.datetime.combine(date, dt.time()) < freeze or (
             published is not None and published.start.replace(tzinfo=None) < freeze)
+
+
+def agent_hour_price(under_staffing_weight: int, interval_minutes: int) -> int:
+    """What one agent missing for an hour costs (the unit of DEFAULT_CHANGE_HOURS): the first
+    under-staffing weight, which is per interval, times the intervals in an hour."""
+    return under_staffing_weight * 60 // interval_minutes
 
 
 def change_weights_of(instance: Any) -> ChangeWeights:
